@@ -1,0 +1,41 @@
+"""kinto_server: a Kinto-compatible HTTP storage server."""
+
+import logging
+
+from pyramid.config import Configurator
+
+__version__ = "0.1.0"
+
+logger = logging.getLogger(__name__)
+
+
+def make_config(global_config=None, **raw_settings):
+    """The Pyramid configuration of the whole server, ready to make an app."""
+    from kinto_server import authentication, plugins, settings
+
+    typed = settings.load(raw_settings)
+    typed["handle_exceptions"] = False  # Our exception views answer, not cornice's.
+    config = Configurator(settings=typed)
+    registry = config.registry
+    registry.capabilities = {}
+    registry.default_bucket = None
+    registry.authentication_sources = dict(authentication.SOURCES)
+
+    config.include("cornice")
+    config.include("kinto_server.errors")
+    config.include("kinto_server.middleware")
+    config.include("kinto_server.backends")
+    config.include("kinto_server.views.root", route_prefix="v1")
+    config.include("kinto_server.views.heartbeat", route_prefix="v1")
+    config.include("kinto_server.views.resources", route_prefix="v1")
+    for name in typed["includes"]:
+        config.include(plugins.resolve(name), route_prefix="v1")
+    config.include("kinto_server.authentication")
+    if not typed["userid_hmac_secret"]:
+        logger.warning("kinto.userid_hmac_secret is empty: Basic Auth user ids are predictable.")
+    return config
+
+
+def main(global_config=None, **settings):
+    """PasteDeploy entry point: the WSGI application."""
+    return make_config(global_config, **settings).make_wsgi_app()

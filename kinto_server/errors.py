@@ -1,0 +1,151 @@
+"""Kinto's error format: the errno table, the one body builder, and the
+exception views that turn every failure into that format.
+
+Nothing else in the project builds an error body.
+"""
+
+import enum
+import logging
+
+import ujson
+from pyramid import httpexceptions
+from pyramid.response import Response
+
+logger = logging.getLogger(__name__)
+
+ERROR_INFO_URL = "https://kinto.readthedocs.io/en/latest/api/1.x/errors.html"
+
+
+class ERRORS(enum.IntEnum):
+    MISSING_AUTH_TOKEN = 104
+    INVALID_AUTH_TOKEN = 105
+    BADJSON = 106
+    INVALID_PARAMETERS = 107
+    MISSING_PARAMETERS = 108
+    INVALID_POSTED_DATA = 109
+    INVALID_RESOURCE_ID = 110
+    MISSING_RESOURCE = 111
+    MISSING_CONTENT_LENGTH = 112
+    REQUEST_TOO_LARGE = 113
+    MODIFIED_MEANWHILE = 114
+    METHOD_NOT_ALLOWED = 115
+    VERSION_NOT_AVAILABLE = 116
+    CLIENT_REACHED_CAPACITY = 117
+    FORBIDDEN = 121
+    CONSTRAINT_VIOLATED = 122
+    UNDEFINED = 999
+    BACKEND = 201
+    SERVICE_DEPRECATED = 202
+
+
+def error_body(code, errno, message=None, details=None, error=None):
+    """The JSON body of an error response, as a dict."""
+    if error is None and code == 400 and errno == ERRORS.INVALID_PARAMETERS:
+        error = "Invalid parameters"
+    reason = error or httpexceptions.status_map[code].title
+    body = {
+        "code": code,
+        "errno": int(errno),
+        "error": reason,
+        "message": message or reason,
+        "info": ERROR_INFO_URL,
+    }
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def http_error(code, errno, message=None, details=None, headers=None):
+    """An HTTP exception carrying Kinto's JSON error body, ready to raise."""
+    exc_class = httpexceptions.status_map[code]
+    exc = exc_class(headers=headers)
+    exc.body = ujson.dumps(error_body(code, errno, message, details), escape_forward_slashes=False).encode("utf-8")
+    exc.headers["Content-Type"] = "application/json; charset=UTF-8"
+    exc.kinto_error = True
+    return exc
+
+
+def json_error(code, errno, message=None, details=None, headers=None):
+    """A plain response (not an exception) with Kinto's error body."""
+    body = ujson.dumps(error_body(code, errno, message, details), escape_forward_slashes=False)
+    response = Response(body=body.encode("utf-8"), status=code)
+    response.headers["Content-Type"] = "application/json; charset=UTF-8"
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def invalid_parameters(location, name, description):
+    """A 400 errno 107 naming the failing field, as cornice validation errors do."""
+    details = [{"location": location, "name": name, "description": description}]
+    message = f"{name} in {location}: {description}" if name else description
+    return http_error(400, ERRORS.INVALID_PARAMETERS, message=message, details=details)
+
+
+def cornice_errors_to_response(request):
+    """Cornice error handler: collected validation errors become one 400."""
+    errors = list(request.errors)
+    first = errors[0] if errors else {}
+    name = first.get("name") or ""
+    location = first.get("location") or "body"
+    description = first.get("description") or "Invalid parameters"
+    message = f"{name} in {location}: {description}" if name else description
+    status = getattr(request.errors, "status", 400)
+    return json_error(status, ERRORS.INVALID_PARAMETERS, message=message, details=errors)
+
+
+class BackendUnavailable(Exception):
+    """A storage, permission or cache backend cannot be reached."""
+
+
+def _with_kinto_body(exc, request):
+    """Give a bare Pyramid HTTP exception (404 route, 405 method...) Kinto's body."""
+    code = exc.code
+    if code == 404:
+        if request.path.startswith("/v1/") or request.path == "/v1":
+            return json_error(404, ERRORS.MISSING_RESOURCE, "The resource you are looking for could not be found.")
+        return json_error(404, ERRORS.VERSION_NOT_AVAILABLE, "The requested API version is not available on this server.")
+    if code == 405:
+        return json_error(405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed on this endpoint.")
+    if code == 406:
+        return json_error(406, ERRORS.INVALID_PARAMETERS, "Accept header should be one of ['application/json']")
+    if code == 415:
+        return json_error(415, ERRORS.INVALID_PARAMETERS, "Content-Type header should be one of ['application/json']")
+    if code == 403:
+        return json_error(403, ERRORS.FORBIDDEN, "Unauthorized")
+    if code >= 400:
+        return json_error(code, ERRORS.UNDEFINED if code >= 500 else ERRORS.INVALID_PARAMETERS, exc.explanation)
+    return exc
+
+
+def http_exception_view(exc, request):
+    if getattr(exc, "kinto_error", False) or exc.code < 400:
+        return exc
+    response = _with_kinto_body(exc, request)
+    if response is not exc:
+        for name in ("Location", "Allow", "WWW-Authenticate"):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+    return response
+
+
+def backend_unavailable_view(exc, request):
+    logger.error("Backend unavailable: %s", exc)
+    retry_after = str(request.registry.settings["retry_after_seconds"])
+    return json_error(
+        503,
+        ERRORS.BACKEND,
+        "Service temporary unavailable due to overloading or maintenance, please retry later.",
+        headers={"Retry-After": retry_after},
+    )
+
+
+def unexpected_error_view(exc, request):
+    logger.exception("Unexpected error on %s %s", request.method, request.path)
+    return json_error(500, ERRORS.UNDEFINED, "A programmatic error occured, developers have been informed.")
+
+
+def includeme(config):
+    config.add_view(http_exception_view, context=httpexceptions.HTTPException)
+    config.add_view(backend_unavailable_view, context=BackendUnavailable)
+    config.add_view(unexpected_error_view, context=Exception)

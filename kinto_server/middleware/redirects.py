@@ -1,0 +1,35 @@
+"""URL normalisation, as Kinto answers it: ``/`` and paths without the
+``/v1`` prefix are redirected (307) under it, a trailing slash is removed
+(307), and another version prefix is a 404 errno 116."""
+
+import re
+
+from pyramid.httpexceptions import HTTPTemporaryRedirect
+
+from kinto_server.errors import ERRORS, json_error
+
+PREFIX = "/v1"
+_OTHER_VERSION = re.compile(r"^/v\d+(/|$)")
+
+
+def _redirect(request, path):
+    location = request.script_name + path
+    if request.query_string:
+        location += "?" + request.query_string
+    return HTTPTemporaryRedirect(location=location)
+
+
+def redirects_tween_factory(handler, registry):
+    def redirects_tween(request):
+        path = request.path_info
+        if path in ("", "/", PREFIX):
+            return _redirect(request, PREFIX + "/")
+        if path.startswith(PREFIX + "/"):
+            if len(path) > len(PREFIX) + 1 and path.endswith("/"):
+                return _redirect(request, path.rstrip("/"))
+            return handler(request)
+        if _OTHER_VERSION.match(path):
+            return json_error(404, ERRORS.VERSION_NOT_AVAILABLE, "The requested API version is not available on this server.")
+        return _redirect(request, PREFIX + path)
+
+    return redirects_tween

@@ -1,0 +1,55 @@
+"""Service-wide behaviour set by the operator: ``Backoff``, end-of-service
+``Alert`` (and 410 once the date has passed), read-only mode, and the
+``Accept`` negotiation (only JSON is served)."""
+
+import datetime
+
+import ujson
+
+from kinto_server.errors import ERRORS, json_error
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _end_of_service(settings):
+    """(alert header value, passed?) or (None, False) when no date is set."""
+    eos = settings["eos"]
+    if not eos:
+        return None, False
+    try:
+        date = datetime.date.fromisoformat(eos)
+    except ValueError:
+        return None, False
+    passed = date <= datetime.date.today()
+    alert = {"code": "hard-eol" if passed else "soft-eol", "message": settings["eos_message"], "url": settings["eos_url"]}
+    return ujson.dumps(alert, escape_forward_slashes=False), passed
+
+
+def _accepts_json(request):
+    if "Accept" not in request.headers:
+        return True
+    return bool(request.accept.acceptable_offers(["application/json"]))
+
+
+def service_state_tween_factory(handler, registry):
+    settings = registry.settings
+    backoff = settings["backoff"]
+    readonly = settings["readonly"]
+
+    def service_state_tween(request):
+        alert, passed = _end_of_service(settings)
+        if passed:
+            response = json_error(410, ERRORS.SERVICE_DEPRECATED, "The service you are trying to connect no longer exists at this location.")
+        elif request.method != "OPTIONS" and not _accepts_json(request):
+            response = json_error(406, ERRORS.INVALID_PARAMETERS, "Accept header should be one of ['application/json']")
+        elif readonly and request.method in WRITE_METHODS and request.path_info != "/v1/batch":
+            response = json_error(405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed: the server is in read-only mode.")
+        else:
+            response = handler(request)
+        if backoff is not None:
+            response.headers["Backoff"] = str(backoff)
+        if alert is not None:
+            response.headers["Alert"] = alert
+        return response
+
+    return service_state_tween

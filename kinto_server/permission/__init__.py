@@ -1,0 +1,59 @@
+"""The permission interface: access control entries on object URIs, and the
+extra principals (group URIs) that users hold.
+
+An ACE is (object URI, permission, principal). Permissions are plain names
+(``read``, ``write``, ``record:create``...); inheritance down the tree is the
+resource layer's business, not the backend's.
+"""
+
+import abc
+
+
+class PermissionBackend(abc.ABC):
+    @abc.abstractmethod
+    def get_objects_permissions(self, *, object_uris):
+        """Return one ``{permission: set(principals)}`` per URI, in order
+        (an empty dict for an URI without ACEs)."""
+
+    def get_object_permissions(self, *, object_uri):
+        """Return ``{permission: set(principals)}`` for one URI."""
+        return self.get_objects_permissions(object_uris=[object_uri])[0]
+
+    @abc.abstractmethod
+    def replace_object_permissions(self, *, object_uri, permissions):
+        """For each permission named in ``permissions``, replace its principals
+        (an empty list removes the permission). Others are left untouched."""
+
+    @abc.abstractmethod
+    def delete_object_permissions(self, *, object_uri, with_children=True):
+        """Remove the ACEs of ``object_uri`` and, when ``with_children``, of
+        every URI below it."""
+
+    @abc.abstractmethod
+    def get_accessible_objects(self, *, principals, permissions, uri_prefix=""):
+        """Return ``{uri: set(permissions)}`` for the URIs starting with
+        ``uri_prefix`` on which one of ``principals`` holds one of ``permissions``."""
+
+    @abc.abstractmethod
+    def add_user_principal(self, *, user_id, principal):
+        """Give ``user_id`` the extra principal (a group URI)."""
+
+    @abc.abstractmethod
+    def remove_user_principal(self, *, user_id, principal):
+        """Take the extra principal away from ``user_id`` (no error if absent)."""
+
+    @abc.abstractmethod
+    def remove_principal(self, *, principal):
+        """Take the extra principal away from every user (a group was deleted)."""
+
+    @abc.abstractmethod
+    def get_user_principals(self, *, user_ids):
+        """Return the set of extra principals held by any of ``user_ids``."""
+
+    @abc.abstractmethod
+    def flush(self):
+        """Remove everything."""
+
+    @abc.abstractmethod
+    def heartbeat(self):
+        """Return True when the backend answers."""

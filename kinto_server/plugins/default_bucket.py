@@ -1,0 +1,59 @@
+"""The personal ``default`` bucket: ``/buckets/default`` is the caller's own
+bucket, whose id is derived from their user id, created on first use along
+with any collection named under it.
+
+The id is Kinto's: the HMAC-SHA256 of the user id keyed by
+``default_bucket_hmac_secret``, its first 32 hex digits shaped as a UUID, so
+data moved from Kinto keeps its default buckets.
+"""
+
+from kinto_server.authentication import hmac_digest
+from kinto_server.resources import acl
+from kinto_server.resources.access import forbidden
+from kinto_server.resources.tree import BUCKET, COLLECTION, ObjectRef
+from kinto_server.storage import ObjectExistsError
+
+DEFAULT = "default"
+
+
+class DefaultBucket:
+    def __init__(self, settings):
+        self.secret = settings["default_bucket_hmac_secret"]
+
+    def bucket_id(self, user_id):
+        digest = hmac_digest(self.secret, user_id)[:32]
+        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+    def resolve(self, request, ref):
+        """The caller's real ref for a ref under ``/buckets/default``, with the
+        bucket (and the collection named in the path) created if missing."""
+        user_id = request.authenticated_userid
+        if user_id is None:
+            raise forbidden(request)
+        real = ObjectRef(ref.resource, (self.bucket_id(user_id),) + ref.ids[1:])
+        lineage = real.lineage()
+        implicit = [r for r in lineage[:2] if r.resource in (BUCKET, COLLECTION)]
+        self._ensure(request, implicit, user_id)
+        return real
+
+    def _ensure(self, request, refs, user_id):
+        storage = request.registry.storage
+        keys = [(r.resource.name, r.parent_uri, r.object_id) for r in refs]
+        found = storage.get_many(keys=keys)
+        for ref, key in zip(refs, keys):
+            if key in found:
+                continue
+            try:
+                storage.create(resource_name=ref.resource.name, parent_id=ref.parent_uri, obj={"id": ref.object_id})
+            except ObjectExistsError:
+                continue  # Created meanwhile by a concurrent request.
+            permissions = acl.merged_permissions(ref.resource, {}, {}, False, user_id)
+            request.registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=permissions)
+
+
+def includeme(config):
+    config.registry.default_bucket = DefaultBucket(config.registry.settings)
+    config.registry.capabilities["default_bucket"] = {
+        "description": "The default bucket is an alias for a personal bucket where collections are created implicitly.",
+        "url": "https://kinto.readthedocs.io/en/latest/api/1.x/buckets.html#personal-bucket-default",
+    }

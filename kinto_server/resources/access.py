@@ -1,0 +1,76 @@
+"""Who may do what: permissions inherited down the tree.
+
+A permission on an object is granted by ACEs on the object or its ancestors:
+``write`` anywhere above grants everything below; ``read`` is granted by
+``read`` or ``write``; ``<child>:create`` by itself or by ``write``. Reading a
+bucket or collection object is also allowed to those who may create children
+in it (Kinto's ``read:attributes``).
+"""
+
+from kinto_server.errors import ERRORS, http_error
+from kinto_server.resources.tree import CHILD_TYPES, ROOT_URI
+
+EVERYONE = "system.Everyone"
+AUTHENTICATED = "system.Authenticated"
+
+
+def granting(ref, permission):
+    """The (uri, permission) pairs that grant ``permission`` on ``ref``."""
+    lineage = ref.lineage()
+    if permission == "write":
+        return [(r.uri, "write") for r in lineage]
+    if permission == "read":
+        return [(r.uri, p) for r in lineage for p in ("read", "write")]
+    if permission == "read:attributes":
+        creates = [(ref.uri, child.create_permission) for child in CHILD_TYPES[ref.resource]]
+        return granting(ref, "read") + creates
+    if permission.endswith(":create"):
+        return [(ref.uri, permission)] + [(r.uri, "write") for r in lineage]
+    raise ValueError(f"unknown permission {permission}")
+
+
+class Access:
+    """The ACEs of one branch of the tree, as seen by one set of principals."""
+
+    def __init__(self, principals, acls, root_principals):
+        self.principals = principals
+        self._acls = acls  # uri -> {permission: set(principals)}
+        self._root = root_principals  # permission -> principals, for the root
+
+    @classmethod
+    def load(cls, request, ref):
+        """Fetch the ACEs of ``ref`` and its ancestors (one backend call)."""
+        principals = request.principals
+        uris = [r.uri for r in ref.lineage()] if ref is not None else []
+        acls = dict(zip(uris, request.registry.permission.get_objects_permissions(object_uris=uris)))
+        root = {"bucket:create": request.registry.settings["bucket_create_principals"]}
+        return cls(principals, acls, root)
+
+    def acl(self, uri):
+        return self._acls.get(uri, {})
+
+    def allows(self, ref, permission):
+        """True if the principals hold ``permission`` on ``ref`` (None = root)."""
+        if ref is None:
+            return not self.principals.isdisjoint(self._root.get(permission, ()))
+        for uri, perm in granting(ref, permission):
+            holders = self._acls.get(uri, {}).get(perm)
+            if holders and not self.principals.isdisjoint(holders):
+                return True
+        return False
+
+
+def forbidden(request):
+    """401 for an anonymous caller, 403 for an authenticated one."""
+    if request.authenticated_userid is None:
+        return http_error(
+            401,
+            ERRORS.MISSING_AUTH_TOKEN,
+            "Please authenticate yourself to use this endpoint.",
+            headers={"WWW-Authenticate": 'Basic realm="Realm"'},
+        )
+    return http_error(403, ERRORS.FORBIDDEN, "Unauthorized")
+
+
+def root_ref_uri():
+    return ROOT_URI

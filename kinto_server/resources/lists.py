@@ -1,0 +1,120 @@
+"""Operations on plural endpoints: list (GET/HEAD) and delete (DELETE).
+
+Whoever may read the parent sees every object; others see only the objects
+shared with them (read or write on the object itself), provided something is
+shared or they may create objects there; everyone else gets 401/403.
+"""
+
+from kinto_server.resources import lifecycle, pagination, preconditions, querystring
+from kinto_server.resources.access import forbidden
+from kinto_server.resources.objects import Outcome
+from kinto_server.resources.target import Target
+from kinto_server.resources.tree import ObjectRef, parent_uri_of_list
+
+
+def _children_prefix(parent_ref, resource):
+    parent_uri = parent_ref.uri if parent_ref is not None else ""
+    return f"{parent_uri}/{resource.plural}/"
+
+
+def shared_ids(request, parent_ref, resource, permissions):
+    """Ids of the direct children on which the caller holds ``permissions``."""
+    prefix = _children_prefix(parent_ref, resource)
+    accessible = request.registry.permission.get_accessible_objects(
+        principals=request.principals, permissions=permissions, uri_prefix=prefix
+    )
+    return {uri[len(prefix) :] for uri in accessible if "/" not in uri[len(prefix) :]}
+
+
+def _visible_ids(request, target, resource, full_permission, shared_permissions):
+    """None when every object is visible, else the set of visible ids."""
+    parent_ref = target.ref
+    if parent_ref is not None and target.allows(full_permission):
+        return None
+    ids = shared_ids(request, parent_ref, resource, shared_permissions)
+    if not ids and not target.access.allows(parent_ref, resource.create_permission):
+        raise forbidden(request)
+    return ids
+
+
+def _limit(settings, requested):
+    """The page size: the request's ``_limit``, capped by the settings."""
+    caps = [settings["storage_max_fetch_size"]]
+    if settings["paginate_by"]:
+        caps.append(settings["paginate_by"])
+    return min([requested] + caps) if requested else min(caps)
+
+
+def list_objects(request, parent_ref, resource, count=False):
+    target = Target(request, parent_ref)
+    object_ids = _visible_ids(request, target, resource, "read", ("read", "write"))
+    target.ensure_parents(include_self=True)
+    query = querystring.parse(request.GET)
+    storage = request.registry.storage
+    parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
+    timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
+    preconditions.check(request, timestamp)
+    headers = {}
+    if count:
+        total = storage.count_all(
+            resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=object_ids
+        )
+        headers["Total-Objects"] = headers["Total-Records"] = str(total)
+    settings = request.registry.settings
+    limit = _limit(settings, query.limit)
+    after = pagination.decode(settings, query.token) if query.token else None
+    objects = storage.list_all(
+        resource_name=resource.name,
+        parent_id=parent_id,
+        filters=query.filters,
+        sorting=query.sorting,
+        after=after,
+        limit=limit + 1,
+        include_deleted=query.include_deleted,
+        object_ids=object_ids,
+    )
+    if len(objects) > limit:
+        objects = objects[:limit]
+        token = pagination.encode(settings, pagination.last_object_key(objects[-1], query.sorting))
+        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+    if query.fields:
+        objects = [_project(obj, query.fields) for obj in objects]
+    return Outcome(objects, None, timestamp=timestamp, headers=headers)
+
+
+def _project(obj, fields):
+    """Keep only ``fields`` (dotted for nested ones), plus id and last_modified."""
+    projected = {"id": obj["id"], "last_modified": obj["last_modified"]}
+    if obj.get("deleted"):
+        projected["deleted"] = True
+    for name in fields:
+        source, target = obj, projected
+        parts = name.split(".")
+        for part in parts[:-1]:
+            if not isinstance(source, dict) or not isinstance(source.get(part), dict):
+                break
+            source = source[part]
+            target = target.setdefault(part, {})
+        else:
+            if isinstance(source, dict) and parts[-1] in source:
+                target[parts[-1]] = source[parts[-1]]
+    return projected
+
+
+def delete_objects(request, parent_ref, resource):
+    target = Target(request, parent_ref)
+    object_ids = _visible_ids(request, target, resource, "write", ("write",))
+    target.ensure_parents(include_self=True)
+    query = querystring.parse(request.GET)
+    storage = request.registry.storage
+    parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
+    timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
+    preconditions.check(request, timestamp)
+    tombstones = storage.delete_all(
+        resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=object_ids
+    )
+    parent_ids = parent_ref.ids if parent_ref is not None else ()
+    for tombstone in tombstones:
+        lifecycle.after_delete(request.registry, ObjectRef(resource, parent_ids + (tombstone["id"],)))
+    new_timestamp = max([t["last_modified"] for t in tombstones], default=timestamp)
+    return Outcome(tombstones, None, timestamp=new_timestamp)

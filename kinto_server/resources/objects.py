@@ -1,0 +1,174 @@
+"""Operations on one object: read, create, replace, patch, delete.
+
+Each operation checks, in this order: the caller's permission (401/403,
+revealing nothing about existence), the parents' existence (404 errno 111),
+the object's existence (404 errno 110), then the conditional headers (412),
+before it writes.
+"""
+
+from dataclasses import dataclass, field
+
+from kinto_server.errors import invalid_parameters
+from kinto_server.resources import acl, lifecycle, preconditions
+from kinto_server.resources.access import forbidden
+from kinto_server.resources.target import Target, not_found
+from kinto_server.resources.tree import BUCKET, COLLECTION, ObjectRef, is_valid_id
+from kinto_server.storage import ObjectExistsError
+
+
+@dataclass
+class Outcome:
+    """What an operation answers: the body parts, status and timestamp."""
+
+    data: object
+    permissions: dict | None = None
+    status: int = 200
+    timestamp: int | None = None
+    headers: dict = field(default_factory=dict)
+
+
+def read_permission(ref):
+    """Buckets and collections may be read by those who may create in them."""
+    return "read:attributes" if ref.resource in (BUCKET, COLLECTION) else "read"
+
+
+def _shown_permissions(request, target, permissions):
+    return acl.shown(permissions, target.allows("write"))
+
+
+def _save(request, target, data, sent_permissions, replace_permissions, create):
+    """Store ``data`` and the merged ACEs; return the Outcome of the write."""
+    registry = request.registry
+    ref, old = target.ref, target.obj
+    storage = registry.storage
+    if create:
+        try:
+            new = storage.create(resource_name=ref.resource.name, parent_id=ref.parent_uri, obj=data)
+        except ObjectExistsError as exists:
+            return Outcome(exists.existing, {}, status=200, timestamp=exists.existing["last_modified"])
+    else:
+        new = storage.update(
+            resource_name=ref.resource.name, parent_id=ref.parent_uri, object_id=ref.object_id, obj=data
+        )
+    existing_acl = target.access.acl(ref.uri)
+    changes = acl.merged_permissions(
+        ref.resource, sent_permissions, existing_acl, replace_permissions, request.authenticated_userid
+    )
+    registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=changes)
+    lifecycle.after_save(registry, ref, old, new)
+    permissions = acl.stored_after(existing_acl, changes)
+    # The writer may have just been granted write: it sees the ACEs it set.
+    status = 201 if old is None else 200
+    return Outcome(new, acl.shown(permissions, True), status=status, timestamp=new["last_modified"])
+
+
+def get_object(request, ref):
+    target = Target(request, ref)
+    target.require(read_permission(ref))
+    target.ensure_parents()
+    obj = target.ensure_object()
+    preconditions.check(request, obj["last_modified"], existing=obj)
+    permissions = _shown_permissions(request, target, target.access.acl(ref.uri))
+    return Outcome(obj, permissions, timestamp=obj["last_modified"])
+
+
+def _body_id(ref, data):
+    sent_id = data.get("id", ref.object_id)
+    if sent_id != ref.object_id:
+        raise invalid_parameters("body", "data.id", "Object id does not match the URL")
+
+
+def put_object(request, ref, body):
+    target = Target(request, ref)
+    exists = target.obj is not None
+    creating = not exists or request.headers.get("If-None-Match", "").strip() == "*"
+    if creating:
+        _require_create(request, target)
+    else:
+        target.require("write")
+    target.ensure_parents()
+    obj = target.obj
+    preconditions.check(request, obj["last_modified"] if exists else None, exists, obj)
+    data = dict(body.get("data") or {})
+    _body_id(ref, data)
+    data["id"] = ref.object_id
+    return _save(request, target, data, body.get("permissions"), True, create=False)
+
+
+def _require_create(request, target):
+    """Creating needs ``<resource>:create`` on the parent (on the root for buckets)."""
+    parent = target.ref.parent
+    if not target.access.allows(parent, target.ref.resource.create_permission):
+        raise forbidden(request)
+
+
+def _require_write_or_404(request, target):
+    """Write is needed; a reader of the parent learns that the object is missing."""
+    if target.allows("write"):
+        return
+    parent = target.ref.parent
+    if target.obj is None and parent is not None and target.parents_exist() and target.allows("read", parent):
+        raise not_found(target.ref)
+    raise forbidden(request)
+
+
+def patch_object(request, ref, body):
+    target = Target(request, ref)
+    _require_write_or_404(request, target)
+    target.ensure_parents()
+    obj = target.ensure_object()
+    preconditions.check(request, obj["last_modified"], existing=obj)
+    changes = body.get("data") or {}
+    _body_id(ref, changes)
+    data = {**obj, **changes}
+    sent_permissions = body.get("permissions")
+    if data == obj and not sent_permissions and request.authenticated_userid in target.access.acl(ref.uri).get(
+        "write", ()
+    ):
+        # Nothing changes: keep the timestamp, as Kinto does.
+        permissions = _shown_permissions(request, target, target.access.acl(ref.uri))
+        return Outcome(obj, permissions, timestamp=obj["last_modified"])
+    return _save(request, target, data, sent_permissions, False, create=False)
+
+
+def delete_object(request, ref):
+    target = Target(request, ref)
+    _require_write_or_404(request, target)
+    target.ensure_parents()
+    obj = target.ensure_object()
+    preconditions.check(request, obj["last_modified"], existing=obj)
+    registry = request.registry
+    tombstone = registry.storage.delete(
+        resource_name=ref.resource.name, parent_id=ref.parent_uri, object_id=ref.object_id
+    )
+    lifecycle.after_delete(registry, ref)
+    return Outcome(tombstone, None, timestamp=tombstone["last_modified"])
+
+
+def create_object(request, parent_ref, resource, body):
+    """POST on a plural endpoint: a new object, or the existing one (200)."""
+    data = dict(body.get("data") or {})
+    object_id = data.get("id")
+    if object_id is None:
+        object_id = resource.generate_id()
+    elif not is_valid_id(object_id):
+        raise invalid_parameters("body", "data.id", "Invalid object id")
+    ref = parent_ref.child(resource, object_id) if parent_ref is not None else ObjectRef(BUCKET, (object_id,))
+    target = Target(request, ref)
+    _require_create(request, target)
+    target.ensure_parents()
+    if target.obj is not None:
+        existing = target.obj
+        permissions = _shown_permissions(request, target, target.access.acl(ref.uri))
+        return Outcome(existing, permissions, status=200, timestamp=existing["last_modified"])
+    _check_list_preconditions(request, ref)
+    data["id"] = object_id
+    return _save(request, target, data, body.get("permissions"), False, create=True)
+
+
+def _check_list_preconditions(request, ref):
+    if "If-Match" in request.headers or "If-None-Match" in request.headers:
+        timestamp = request.registry.storage.resource_timestamp(
+            resource_name=ref.resource.name, parent_id=ref.parent_uri
+        )
+        preconditions.check(request, timestamp)

@@ -1,0 +1,134 @@
+"""Reading a list's querystring: filters, ``_sort``, ``_limit``, ``_since``,
+``_before``, ``_fields`` and ``_token``. Bad values are 400 errno 107."""
+
+from dataclasses import dataclass, field
+
+import ujson
+
+from kinto_server.errors import invalid_parameters
+from kinto_server.storage import Filter, Operator, Sort
+
+DEFAULT_SORT = (Sort("last_modified", descending=True),)
+
+# Longest prefixes first: "contains_any_" must win over "contains_".
+PREFIXES = (
+    ("contains_any_", Operator.CONTAINS_ANY),
+    ("contains_", Operator.CONTAINS),
+    ("exclude_", Operator.EXCLUDE),
+    ("like_", Operator.LIKE),
+    ("not_", Operator.NOT),
+    ("has_", Operator.HAS),
+    ("min_", Operator.MIN),
+    ("max_", Operator.MAX),
+    ("eq_", Operator.EQ),
+    ("in_", Operator.IN),
+    ("gt_", Operator.GT),
+    ("lt_", Operator.LT),
+)
+
+TIMESTAMP_PARAMS = {"_since": Operator.GT, "_before": Operator.LT, "_to": Operator.LT}
+
+
+@dataclass
+class ListQuery:
+    filters: list = field(default_factory=list)
+    sorting: tuple = DEFAULT_SORT
+    limit: int | None = None
+    fields: list | None = None
+    token: str | None = None
+    include_deleted: bool = False
+
+
+def native_value(text):
+    """A querystring value as JSON when it parses, else the string itself."""
+    try:
+        return ujson.loads(text)
+    except (ValueError, TypeError):
+        return text
+
+
+def _timestamp(param, text):
+    value = native_value(text.strip('"'))
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise invalid_parameters("querystring", param, "The value should be an integer")
+    return value
+
+
+def _split_operator(param):
+    for prefix, operator in PREFIXES:
+        if param.startswith(prefix):
+            return operator, param[len(prefix) :]
+    return Operator.EQ, param
+
+
+def _filter_value(param, field_name, operator, text):
+    if field_name == "last_modified":
+        if operator in (Operator.IN, Operator.EXCLUDE):
+            return [_timestamp(param, part) for part in text.split(",")]
+        if operator not in (Operator.HAS,):
+            return _timestamp(param, text)
+    if operator in (Operator.IN, Operator.EXCLUDE):
+        values = [native_value(part) for part in text.split(",")]
+        return [str(v) for v in values] if field_name == "id" else values
+    if operator is Operator.HAS:
+        value = native_value(text)
+        if value not in (True, False, 0, 1):
+            raise invalid_parameters("querystring", param, "The value should be true or false")
+        return bool(value)
+    if operator is Operator.LIKE:
+        return text
+    if operator in (Operator.CONTAINS, Operator.CONTAINS_ANY):
+        value = native_value(text)
+        return value if isinstance(value, list) else [value]
+    value = native_value(text)
+    return str(value) if field_name == "id" and not isinstance(value, str) else value
+
+
+def _parse_sort(text):
+    sorting = []
+    for part in text.split(","):
+        part = part.strip()
+        descending = part.startswith("-")
+        name = part.lstrip("-+")
+        if not name:
+            raise invalid_parameters("querystring", "_sort", "Invalid sort field")
+        sorting.append(Sort(name, descending))
+    return tuple(sorting)
+
+
+def _parse_limit(text):
+    try:
+        limit = int(text)
+    except ValueError:
+        raise invalid_parameters("querystring", "_limit", "The value should be an integer") from None
+    if limit < 1:
+        raise invalid_parameters("querystring", "_limit", "The value should be a positive integer")
+    return limit
+
+
+def parse(params):
+    """Turn the querystring multidict into a :class:`ListQuery`."""
+    query = ListQuery()
+    for param, text in params.items():
+        if param in TIMESTAMP_PARAMS:
+            query.filters.append(Filter("last_modified", _timestamp(param, text), TIMESTAMP_PARAMS[param]))
+            query.include_deleted = True
+        elif param == "_sort":
+            query.sorting = _parse_sort(text)
+        elif param == "_limit":
+            query.limit = _parse_limit(text)
+        elif param == "_fields":
+            query.fields = [f.strip() for f in text.split(",") if f.strip()]
+        elif param == "_token":
+            query.token = text
+        elif param.startswith("_"):
+            continue  # Unknown underscore parameters (cache busters...) are ignored.
+        else:
+            operator, field_name = _split_operator(param)
+            if not field_name:
+                raise invalid_parameters("querystring", param, "Invalid filter field")
+            value = _filter_value(param, field_name, operator, text)
+            query.filters.append(Filter(field_name, value, operator))
+            if field_name == "last_modified":
+                query.include_deleted = True
+    return query

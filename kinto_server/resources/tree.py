@@ -1,0 +1,111 @@
+"""The object tree: buckets hold collections and groups, collections hold
+records. An :class:`ObjectRef` names one object by its ids along the tree."""
+
+import random
+import re
+import string
+import uuid
+from dataclasses import dataclass
+
+ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+
+_NAME_ALPHABET = string.ascii_letters + string.digits
+_random = random.SystemRandom()
+
+
+def generate_name():
+    """A short random id, as Kinto gives buckets, collections and groups."""
+    return "".join(_random.choice(_NAME_ALPHABET) for _ in range(8))
+
+
+def generate_uuid():
+    return str(uuid.uuid4())
+
+
+def is_valid_id(value):
+    return isinstance(value, str) and ID_PATTERN.match(value) is not None
+
+
+@dataclass(frozen=True, eq=False)
+class ResourceType:
+    name: str
+    plural: str
+    parent: "ResourceType | None"
+    permissions: tuple
+    generate_id: object
+
+    @property
+    def create_permission(self):
+        """The permission on the parent that allows creating one of these."""
+        return f"{self.name}:create"
+
+    @property
+    def depth(self):
+        return 1 if self.parent is None else self.parent.depth + 1
+
+
+BUCKET = ResourceType("bucket", "buckets", None, ("read", "write", "collection:create", "group:create"), generate_name)
+COLLECTION = ResourceType("collection", "collections", BUCKET, ("read", "write", "record:create"), generate_name)
+GROUP = ResourceType("group", "groups", BUCKET, ("read", "write"), generate_name)
+RECORD = ResourceType("record", "records", COLLECTION, ("read", "write"), generate_uuid)
+
+RESOURCE_TYPES = {rt.name: rt for rt in (BUCKET, COLLECTION, GROUP, RECORD)}
+CHILD_TYPES = {BUCKET: (COLLECTION, GROUP), COLLECTION: (RECORD,), GROUP: (), RECORD: ()}
+
+ROOT_URI = ""
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """One object: its type and the ids from its bucket down to itself."""
+
+    resource: ResourceType
+    ids: tuple
+
+    @property
+    def object_id(self):
+        return self.ids[-1]
+
+    @property
+    def uri(self):
+        parts = []
+        resource = self.resource
+        chain = []
+        while resource is not None:
+            chain.append(resource)
+            resource = resource.parent
+        for rtype, object_id in zip(reversed(chain), self.ids):
+            parts.append(f"/{rtype.plural}/{object_id}")
+        return "".join(parts)
+
+    @property
+    def parent(self):
+        """The parent's ref, or None for a bucket."""
+        if self.resource.parent is None:
+            return None
+        return ObjectRef(self.resource.parent, self.ids[:-1])
+
+    @property
+    def parent_uri(self):
+        """The storage ``parent_id`` of this object."""
+        parent = self.parent
+        return parent.uri if parent is not None else ROOT_URI
+
+    def lineage(self):
+        """This object's ancestors then itself, from the bucket down."""
+        refs = []
+        ref = self
+        while ref is not None:
+            refs.append(ref)
+            ref = ref.parent
+        return list(reversed(refs))
+
+    def child(self, resource, object_id):
+        return ObjectRef(resource, self.ids + (object_id,))
+
+
+def parent_uri_of_list(resource, parent_ids):
+    """The storage ``parent_id`` of the objects listed at a plural endpoint."""
+    if resource.parent is None:
+        return ROOT_URI
+    return ObjectRef(resource.parent, tuple(parent_ids)).uri

@@ -1,0 +1,129 @@
+"""Every setting the server reads, with its default and its converter.
+
+Settings come from the ``kinto.*`` keys of the ini file (the prefix is
+optional) and can be overridden by environment variables: ``KINTO_<NAME>``
+first, then ``<NAME>``, the name upper-cased with dots turned into
+underscores. Each key is converted by an explicit converter; a value that
+cannot be converted stops the start-up with a clear message.
+"""
+
+import os
+
+PREFIX = "kinto."
+
+
+class ConfigurationError(ValueError):
+    """A setting has a value the server cannot use."""
+
+
+def as_bool(value):
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "y", "t"):
+        return True
+    if text in ("0", "false", "no", "off", "n", "f", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def as_int(value):
+    if isinstance(value, bool):
+        raise ValueError(f"not an integer: {value!r}")
+    return int(value)
+
+
+def as_optional_int(value):
+    if value is None or str(value).strip().lower() in ("", "none", "null"):
+        return None
+    return as_int(value)
+
+
+def as_list(value):
+    """Split on commas and whitespace, as Pyramid's ``aslist`` does on lines."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [part for part in str(value).replace(",", " ").split() if part]
+
+
+def as_str(value):
+    return "" if value is None else str(value)
+
+
+def as_optional_str(value):
+    if value is None or str(value).strip() == "":
+        return None
+    return str(value)
+
+
+# name -> (default, converter). Names follow Kinto's so existing ini files work.
+DEFAULTS = {
+    "project_name": ("kinto", as_str),
+    "project_docs": ("https://kinto.readthedocs.io/", as_str),
+    "http_api_version": ("1.23", as_str),
+    "storage_backend": ("memory", as_str),
+    "storage_url": ("", as_str),
+    "storage_pool_size": (25, as_int),
+    "storage_max_overflow": (5, as_int),
+    "storage_pool_recycle": (-1, as_int),
+    "storage_pool_timeout": (30, as_int),
+    "storage_max_fetch_size": (10000, as_int),
+    "permission_backend": ("memory", as_str),
+    "permission_url": ("", as_str),
+    "cache_backend": ("memory", as_str),
+    "cache_url": ("", as_str),
+    "userid_hmac_secret": ("", as_str),
+    "default_bucket_hmac_secret": ("", as_str),
+    "bucket_create_principals": (["system.Authenticated"], as_list),
+    "includes": ([], as_list),
+    "multiauth.policies": (["basicauth"], as_list),
+    "readonly": (False, as_bool),
+    "paginate_by": (None, as_optional_int),
+    "pagination_token_validity_seconds": (600, as_int),
+    "batch_max_requests": (25, as_int),
+    "cors_origins": (["*"], as_list),
+    "cors_max_age_seconds": (3600, as_optional_int),
+    "backoff": (None, as_optional_int),
+    "retry_after_seconds": (3, as_int),
+    "eos": (None, as_optional_str),
+    "eos_message": (None, as_optional_str),
+    "eos_url": (None, as_optional_str),
+    "http_host": (None, as_optional_str),
+    "http_scheme": (None, as_optional_str),
+    "version_json_path": ("version.json", as_str),
+    "experimental_collection_schema_validation": (False, as_bool),
+    "experimental_permissions_endpoint": (False, as_bool),
+}
+
+
+def _environment_value(name, environ):
+    env_name = name.upper().replace(".", "_")
+    for candidate in ("KINTO_" + env_name, env_name):
+        if candidate in environ:
+            return environ[candidate]
+    return None
+
+
+def load(raw_settings, environ=None):
+    """Return the typed settings dictionary, keyed without the ``kinto.`` prefix.
+
+    Unknown keys are kept as they are (plugins read their own). Raises
+    :class:`ConfigurationError` naming the key when a value is invalid.
+    """
+    environ = os.environ if environ is None else environ
+    raw = {}
+    for key, value in raw_settings.items():
+        name = key[len(PREFIX) :] if key.startswith(PREFIX) else key
+        raw[name] = value
+
+    settings = dict(raw)
+    for name, (default, convert) in DEFAULTS.items():
+        value = raw.get(name, default)
+        from_env = _environment_value(name, environ)
+        if from_env is not None:
+            value = from_env
+        try:
+            settings[name] = convert(value)
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(f"Invalid value for setting {PREFIX}{name}: {error}") from None
+    return settings

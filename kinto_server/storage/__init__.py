@@ -1,0 +1,148 @@
+"""The storage interface: objects kept by (resource name, parent id, object id).
+
+A *parent id* is the URI of the parent object (``/buckets/b/collections/c``
+for records, ``""`` for buckets). Every object has an ``id`` and a
+``last_modified`` timestamp in milliseconds that the backend assigns: unique
+and strictly increasing among the objects sharing a (resource name, parent
+id), tombstones included. Deleting an object leaves a tombstone
+``{"id", "last_modified", "deleted": True}`` so that change feeds can report it.
+"""
+
+import abc
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class StorageError(Exception):
+    """Base class of the storage's domain exceptions."""
+
+
+class ObjectNotFoundError(StorageError):
+    """No live object has this id under this parent."""
+
+
+class ObjectExistsError(StorageError):
+    """An object with this id already exists under this parent."""
+
+    def __init__(self, existing):
+        super().__init__(existing.get("id"))
+        self.existing = existing
+
+
+class Operator(enum.Enum):
+    EQ = "eq"
+    NOT = "not"
+    IN = "in"
+    EXCLUDE = "exclude"
+    LT = "lt"
+    GT = "gt"
+    MIN = "min"
+    MAX = "max"
+    HAS = "has"
+    LIKE = "like"
+    CONTAINS = "contains"
+    CONTAINS_ANY = "contains_any"
+
+
+@dataclass(frozen=True)
+class Filter:
+    """``field`` (dotted for nested values) compared with ``value`` by ``operator``."""
+
+    field: str
+    value: Any
+    operator: Operator = Operator.EQ
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    descending: bool = False
+
+
+class Storage(abc.ABC):
+    """What the resource layer needs from a storage backend."""
+
+    @abc.abstractmethod
+    def resource_timestamp(self, *, resource_name, parent_id):
+        """Return the highest timestamp among these objects and their tombstones.
+
+        When there has never been any object there, return the current time
+        (and remember it, so the answer is stable until the next write).
+        """
+
+    @abc.abstractmethod
+    def get(self, *, resource_name, parent_id, object_id):
+        """Return the live object, or raise :class:`ObjectNotFoundError`."""
+
+    @abc.abstractmethod
+    def get_many(self, *, keys):
+        """Return ``{(resource_name, parent_id, object_id): object}`` for the live
+        objects among ``keys``; missing ones are absent from the result."""
+
+    @abc.abstractmethod
+    def create(self, *, resource_name, parent_id, obj):
+        """Store a new object (``obj["id"]`` is required) and return it with its
+        ``last_modified``. Raise :class:`ObjectExistsError` if it exists. A
+        tombstone with the same id is replaced."""
+
+    @abc.abstractmethod
+    def update(self, *, resource_name, parent_id, object_id, obj):
+        """Create or replace the object and return it with a new timestamp.
+
+        A ``last_modified`` in ``obj`` is kept only if it is higher than every
+        timestamp under this parent, so every write stays visible to ``_since``.
+        """
+
+    @abc.abstractmethod
+    def delete(self, *, resource_name, parent_id, object_id, last_modified=None):
+        """Delete the object, leave a tombstone and return it. Raise
+        :class:`ObjectNotFoundError` if there is no live object."""
+
+    @abc.abstractmethod
+    def delete_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        """Delete every live object matching ``filters`` (and whose id is in
+        ``object_ids`` when given), leaving tombstones; return the tombstones."""
+
+    @abc.abstractmethod
+    def delete_tree(self, *, parent_uri):
+        """Remove, without tombstones, every object and tombstone of any resource
+        whose parent id is ``parent_uri`` or lies below it (cascading deletes)."""
+
+    @abc.abstractmethod
+    def purge_deleted(self, *, resource_name, parent_id, before=None):
+        """Remove tombstones (older than ``before`` when given); return how many."""
+
+    @abc.abstractmethod
+    def list_all(
+        self,
+        *,
+        resource_name,
+        parent_id,
+        filters=(),
+        sorting=(),
+        after=None,
+        limit=None,
+        include_deleted=False,
+        object_ids=None,
+    ):
+        """Return the matching objects in ``sorting`` order (ties broken by id).
+
+        ``after`` is a pagination key: the sort values (and ``id``) of the last
+        object of the previous page; only objects strictly after it are returned.
+        ``object_ids``, when given, restricts the result to those ids (used to
+        list only the objects shared with a user). Tombstones are included
+        when ``include_deleted`` is true.
+        """
+
+    @abc.abstractmethod
+    def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        """Return the number of live objects matching ``filters``."""
+
+    @abc.abstractmethod
+    def flush(self):
+        """Remove everything (tests and the flush endpoint)."""
+
+    @abc.abstractmethod
+    def heartbeat(self):
+        """Return True when the backend answers."""

@@ -1,0 +1,218 @@
+"""In-memory storage, for tests and quick starts. Nothing survives a restart.
+
+Objects sharing a (resource name, parent id) live in one ``_Siblings``: two
+dicts (live objects and tombstones) whose insertion order is always the order
+of ``last_modified``, because every write removes the entry and appends it
+again with a timestamp higher than any before it. The default sort
+(``-last_modified``) and ``_since`` therefore read the newest entries first
+and stop as soon as the page is full, without sorting the collection.
+"""
+
+import heapq
+import threading
+import time
+from itertools import islice
+
+from kinto_server.storage import ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage.evaluation import matches_all, object_key
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class _Siblings:
+    __slots__ = ("objects", "tombstones", "timestamp")
+
+    def __init__(self):
+        self.objects = {}
+        self.tombstones = {}
+        self.timestamp = 0
+
+    def next_timestamp(self, requested=None):
+        """A timestamp above every other one here: the clock, bumped by one
+        when two writes share a millisecond (or the clock went back)."""
+        timestamp = max(now_ms(), self.timestamp + 1)
+        if isinstance(requested, int) and not isinstance(requested, bool) and requested > timestamp:
+            timestamp = requested
+        self.timestamp = timestamp
+        return timestamp
+
+
+def _by_last_modified(entries, descending):
+    values = reversed(entries.values()) if descending else iter(entries.values())
+    return values
+
+
+class MemoryStorage(Storage):
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._siblings = {}
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls()
+
+    def _get_siblings(self, resource_name, parent_id, create=False):
+        key = (resource_name, parent_id)
+        siblings = self._siblings.get(key)
+        if siblings is None and create:
+            siblings = self._siblings[key] = _Siblings()
+        return siblings
+
+    def resource_timestamp(self, *, resource_name, parent_id):
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id, create=True)
+            if siblings.timestamp == 0:
+                siblings.timestamp = now_ms()
+            return siblings.timestamp
+
+    def get(self, *, resource_name, parent_id, object_id):
+        siblings = self._siblings.get((resource_name, parent_id))
+        obj = siblings.objects.get(object_id) if siblings is not None else None
+        if obj is None:
+            raise ObjectNotFoundError(object_id)
+        return dict(obj)
+
+    def get_many(self, *, keys):
+        found = {}
+        for resource_name, parent_id, object_id in keys:
+            siblings = self._siblings.get((resource_name, parent_id))
+            obj = siblings.objects.get(object_id) if siblings is not None else None
+            if obj is not None:
+                found[(resource_name, parent_id, object_id)] = dict(obj)
+        return found
+
+    def _store(self, siblings, object_id, obj):
+        stored = dict(obj)
+        stored["id"] = object_id
+        stored["last_modified"] = siblings.next_timestamp(obj.get("last_modified"))
+        siblings.objects.pop(object_id, None)
+        siblings.tombstones.pop(object_id, None)
+        siblings.objects[object_id] = stored
+        return dict(stored)
+
+    def create(self, *, resource_name, parent_id, obj):
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id, create=True)
+            existing = siblings.objects.get(obj["id"])
+            if existing is not None:
+                raise ObjectExistsError(dict(existing))
+            return self._store(siblings, obj["id"], obj)
+
+    def update(self, *, resource_name, parent_id, object_id, obj):
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id, create=True)
+            return self._store(siblings, object_id, obj)
+
+    def _delete_one(self, siblings, object_id, last_modified=None):
+        del siblings.objects[object_id]
+        tombstone = {
+            "id": object_id,
+            "last_modified": siblings.next_timestamp(last_modified),
+            "deleted": True,
+        }
+        siblings.tombstones[object_id] = tombstone
+        return dict(tombstone)
+
+    def delete(self, *, resource_name, parent_id, object_id, last_modified=None):
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id)
+            if siblings is None or object_id not in siblings.objects:
+                raise ObjectNotFoundError(object_id)
+            return self._delete_one(siblings, object_id, last_modified)
+
+    def delete_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id)
+            if siblings is None:
+                return []
+            doomed = [
+                obj["id"]
+                for obj in siblings.objects.values()
+                if (object_ids is None or obj["id"] in object_ids) and matches_all(obj, filters)
+            ]
+            return [self._delete_one(siblings, object_id) for object_id in doomed]
+
+    def delete_tree(self, *, parent_uri):
+        prefix = parent_uri + "/"
+        with self._lock:
+            for key in list(self._siblings):
+                parent_id = key[1]
+                if parent_id == parent_uri or parent_id.startswith(prefix):
+                    del self._siblings[key]
+
+    def purge_deleted(self, *, resource_name, parent_id, before=None):
+        with self._lock:
+            keys = [k for k in self._siblings if k[0] == resource_name]
+            if parent_id is not None:
+                keys = [k for k in keys if k[1] == parent_id]
+            removed = 0
+            for key in keys:
+                tombstones = self._siblings[key].tombstones
+                doomed = [i for i, t in tombstones.items() if before is None or t["last_modified"] < before]
+                for object_id in doomed:
+                    del tombstones[object_id]
+                removed += len(doomed)
+            return removed
+
+    def _candidates(self, siblings, sorting, include_deleted):
+        """Live objects (and tombstones) in ``sorting`` order when it is by
+        ``last_modified`` alone; otherwise in no particular order."""
+        by_timestamp = len(sorting) == 1 and sorting[0].field == "last_modified"
+        descending = by_timestamp and sorting[0].descending
+        live = _by_last_modified(siblings.objects, descending)
+        if not include_deleted:
+            return live, by_timestamp
+        dead = _by_last_modified(siblings.tombstones, descending)
+        if by_timestamp:
+            merged = heapq.merge(live, dead, key=lambda o: o["last_modified"], reverse=descending)
+            return merged, True
+        return list(live) + list(dead), False
+
+    def list_all(
+        self,
+        *,
+        resource_name,
+        parent_id,
+        filters=(),
+        sorting=(),
+        after=None,
+        limit=None,
+        include_deleted=False,
+        object_ids=None,
+    ):
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id)
+            if siblings is None:
+                return []
+            candidates, ordered = self._candidates(siblings, sorting, include_deleted)
+            selected = (
+                obj
+                for obj in candidates
+                if (object_ids is None or obj["id"] in object_ids) and matches_all(obj, filters)
+            )
+            if not ordered:
+                selected = iter(sorted(selected, key=lambda o: object_key(o, sorting)))
+            if after is not None:
+                after_key = object_key(after, sorting)
+                selected = (obj for obj in selected if object_key(obj, sorting) > after_key)
+            return [dict(obj) for obj in islice(selected, limit)]
+
+    def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id)
+            if siblings is None:
+                return 0
+            return sum(
+                1
+                for obj in siblings.objects.values()
+                if (object_ids is None or obj["id"] in object_ids) and matches_all(obj, filters)
+            )
+
+    def flush(self):
+        with self._lock:
+            self._siblings.clear()
+
+    def heartbeat(self):
+        return True

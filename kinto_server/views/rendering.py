@@ -1,0 +1,37 @@
+"""Turning an operation's Outcome into an HTTP response."""
+
+import ujson
+from pyramid.response import Response
+
+from kinto_server.resources.preconditions import timestamp_headers
+
+CONTENT_TYPE = "application/json; charset=UTF-8"
+BASE_EXPOSED = ("Backoff", "Retry-After", "Alert", "Content-Length", "Content-Type")
+OBJECT_EXPOSED = BASE_EXPOSED + ("Last-Modified", "ETag", "Cache-Control", "Expires", "Pragma")
+LIST_EXPOSED = OBJECT_EXPOSED + ("Next-Page",)
+HEAD_LIST_EXPOSED = LIST_EXPOSED + ("Total-Objects", "Total-Records")
+
+
+def dumps(body):
+    return ujson.dumps(body, escape_forward_slashes=False, ensure_ascii=False).encode("utf-8")
+
+
+def json_response(body, status=200, headers=None, exposed=BASE_EXPOSED):
+    response = Response(body=dumps(body), status=status)
+    response.headers["Content-Type"] = CONTENT_TYPE
+    response.headers["Access-Control-Expose-Headers"] = ", ".join(exposed)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def render(request, outcome, exposed=BASE_EXPOSED):
+    body = {"data": outcome.data}
+    if outcome.permissions is not None:
+        body["permissions"] = outcome.permissions
+    headers = dict(outcome.headers)
+    if outcome.timestamp is not None:
+        headers.update(timestamp_headers(outcome.timestamp))
+    if request.method in ("GET", "HEAD"):
+        headers["Cache-Control"] = "no-cache, no-store"
+    return json_response(body, outcome.status, headers, exposed)

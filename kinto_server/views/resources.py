@@ -1,0 +1,85 @@
+"""Cornice services of the four resources: buckets, collections, groups and
+records, each with a plural endpoint and an object endpoint."""
+
+from cornice import Service
+
+from kinto_server.errors import cornice_errors_to_response
+from kinto_server.resources import lists, objects
+from kinto_server.resources.target import ref_from_matchdict
+from kinto_server.resources.tree import BUCKET, COLLECTION, GROUP, RECORD
+from kinto_server.views.rendering import HEAD_LIST_EXPOSED, LIST_EXPOSED, OBJECT_EXPOSED, render
+from kinto_server.views.schemas import body_validator
+
+PATHS = {
+    BUCKET: ("/buckets", "/buckets/{bucket_id}"),
+    COLLECTION: ("/buckets/{bucket_id}/collections", "/buckets/{bucket_id}/collections/{collection_id}"),
+    GROUP: ("/buckets/{bucket_id}/groups", "/buckets/{bucket_id}/groups/{group_id}"),
+    RECORD: (
+        "/buckets/{bucket_id}/collections/{collection_id}/records",
+        "/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}",
+    ),
+}
+
+
+def plural_views(resource):
+    def parent(request):
+        return ref_from_matchdict(request, resource, request.matchdict, include_self=False)
+
+    def get(request):
+        # Pyramid routes HEAD to GET views; only HEAD counts the objects.
+        is_head = request.method == "HEAD"
+        outcome = lists.list_objects(request, parent(request), resource, count=is_head)
+        return render(request, outcome, HEAD_LIST_EXPOSED if is_head else LIST_EXPOSED)
+
+    def post(request):
+        body = request.validated["body"]
+        return render(request, objects.create_object(request, parent(request), resource, body))
+
+    def delete(request):
+        return render(request, lists.delete_objects(request, parent(request), resource))
+
+    return {"GET": get, "POST": post, "DELETE": delete}
+
+
+def object_views(resource):
+    def ref(request):
+        return ref_from_matchdict(request, resource, request.matchdict)
+
+    def get(request):
+        return render(request, objects.get_object(request, ref(request)), OBJECT_EXPOSED)
+
+    def put(request):
+        return render(request, objects.put_object(request, ref(request), request.validated["body"]))
+
+    def patch(request):
+        return render(request, objects.patch_object(request, ref(request), request.validated["body"]))
+
+    def delete(request):
+        return render(request, objects.delete_object(request, ref(request)))
+
+    return {"GET": get, "PUT": put, "PATCH": patch, "DELETE": delete}
+
+
+WRITES_WITH_BODY = ("POST", "PUT", "PATCH")
+
+
+def services():
+    """One plural and one object cornice Service per resource."""
+    made = []
+    for resource, (plural_path, object_path) in PATHS.items():
+        validator = body_validator(resource)
+        for kind, path, views in (
+            ("plural", plural_path, plural_views(resource)),
+            ("object", object_path, object_views(resource)),
+        ):
+            service = Service(name=f"{resource.name}-{kind}", path=path, error_handler=cornice_errors_to_response)
+            for method, view in views.items():
+                validators = (validator,) if method in WRITES_WITH_BODY else ()
+                service.add_view(method, view, validators=validators)
+            made.append(service)
+    return made
+
+
+def includeme(config):
+    for service in services():
+        config.add_cornice_service(service)

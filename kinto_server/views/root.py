@@ -1,0 +1,49 @@
+"""``GET /v1/``: what this server is, its settings, capabilities and the caller."""
+
+from cornice import Service
+
+from kinto_server import __version__
+from kinto_server.views.rendering import json_response
+
+root = Service(name="hello", path="/", description="Welcome")
+
+PUBLIC_SETTINGS = ("batch_max_requests", "readonly", "explicit_permissions")
+
+
+def server_url(request):
+    settings = request.registry.settings
+    scheme = settings["http_scheme"] or request.scheme
+    host = settings["http_host"] or request.host
+    return f"{scheme}://{host}{request.script_name}/v1/"
+
+
+@root.get()
+def get_hello(request):
+    settings = request.registry.settings
+    body = {
+        "project_name": settings["project_name"],
+        "project_version": __version__,
+        "http_api_version": settings["http_api_version"],
+        "project_docs": settings["project_docs"],
+        "url": server_url(request),
+        "settings": {
+            "batch_max_requests": settings["batch_max_requests"],
+            "readonly": settings["readonly"],
+            "explicit_permissions": True,
+        },
+        "capabilities": dict(request.registry.capabilities),
+    }
+    if settings["eos"]:
+        body["eos"] = settings["eos"]
+    user_id = request.authenticated_userid
+    if user_id is not None:
+        user = {"id": user_id, "principals": sorted(request.principals)}
+        default_bucket = request.registry.default_bucket
+        if default_bucket is not None:
+            user["bucket"] = default_bucket.bucket_id(user_id)
+        body["user"] = user
+    return json_response(body)
+
+
+def includeme(config):
+    config.add_cornice_service(root)

@@ -1,0 +1,80 @@
+"""Colander schemas of request bodies, and the cornice validator using them."""
+
+import colander
+import ujson
+
+from kinto_server.resources.tree import GROUP
+
+JSON_CONTENT_TYPES = ("application/json",)
+
+
+class _Principals(colander.SequenceSchema):
+    principal = colander.SchemaNode(colander.String())
+
+
+def permissions_schema(resource):
+    """``permissions``: a list of principals per permission of the resource."""
+    schema = colander.SchemaNode(colander.Mapping(unknown="raise"), name="permissions", missing=colander.drop)
+    for permission in resource.permissions:
+        schema.add(_Principals(name=permission, missing=colander.drop))
+    return schema
+
+
+def data_schema(resource):
+    schema = colander.SchemaNode(colander.Mapping(unknown="preserve"), name="data", missing=colander.drop)
+    if resource is GROUP:
+        members = _Principals(name="members", missing=[])
+        schema.add(members)
+    return schema
+
+
+def body_schema(resource):
+    schema = colander.SchemaNode(colander.Mapping(unknown="ignore"))
+    schema.add(data_schema(resource))
+    schema.add(permissions_schema(resource))
+    return schema
+
+
+def _content_type_ok(request):
+    content_type = (request.content_type or "").lower()
+    return content_type in JSON_CONTENT_TYPES or content_type.endswith("+json")
+
+
+def parse_json_body(request):
+    """The request's JSON body (None when empty); errors go to request.errors."""
+    if not request.body:
+        return None
+    if not _content_type_ok(request):
+        request.errors.add("header", "Content-Type", "Content-Type header should be one of ['application/json']")
+        request.errors.status = 415
+        return None
+    try:
+        return ujson.loads(request.body)
+    except ValueError as error:
+        request.errors.add("body", "", f"Invalid JSON: {error}")
+        return None
+
+
+def body_validator(resource):
+    """A cornice validator putting the checked body in ``request.validated``."""
+    schema = body_schema(resource)
+
+    def validate(request, **kwargs):
+        body = parse_json_body(request)
+        if request.errors:
+            return
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            request.errors.add("body", "", "The body should be a JSON object")
+            return
+        if "data" in body and not isinstance(body["data"], dict):
+            request.errors.add("body", "data", "The data should be a JSON object")
+            return
+        try:
+            request.validated["body"] = schema.deserialize(body)
+        except colander.Invalid as invalid:
+            for name, description in invalid.asdict().items():
+                request.errors.add("body", name, description)
+
+    return validate

@@ -1,0 +1,34 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="kinto_server",
+    version="0.1.0",
+    description="A Kinto-compatible HTTP storage server: store, sync and share JSON data.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(exclude=["tests", "tests.*"]),
+    include_package_data=True,
+    python_requires=">=3.10",
+    install_requires=[
+        "pyramid>=2.0",
+        "cornice>=6.0",
+        "colander>=2.0",
+        "sqlalchemy>=2.0",
+        "waitress>=2.1",
+        "ujson>=5.0",
+    ],
+    extras_require={
+        "postgresql": ["psycopg2-binary>=2.9"],
+        "test": [
+            "pytest>=8",
+            "pytest-cov>=5",
+            "webtest>=3",
+            "kinto-http>=11",
+            "ruff>=0.5",
+        ],
+    },
+    entry_points={
+        "paste.app_factory": ["main = kinto_server:main"],
+        "console_scripts": ["kinto_server = kinto_server.scripts.cli:main"],
+    },
+)
