@@ -1,0 +1,44 @@
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+SERVE_STAMP := $(VENV)/.serve.stamp
+TEST_STAMP := $(VENV)/.test.stamp
+INI ?= config/kinto.ini
+
+.DEFAULT_GOAL := help
+.PHONY: help install serve test lint format clean
+
+help:  ## Show this help.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(SERVE_STAMP): setup.py | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[postgresql]'
+	touch $@
+
+$(TEST_STAMP): setup.py | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[postgresql,test]'
+	touch $@ $(SERVE_STAMP)
+
+install: $(SERVE_STAMP)  ## Create .venv and install the server.
+
+serve: $(SERVE_STAMP)  ## Serve config/kinto.ini (127.0.0.1:8888); INI=... for another file.
+	$(VENV)/bin/pserve $(INI)
+
+test: $(TEST_STAMP)  ## Run the whole test suite (with coverage).
+	$(VENV)/bin/pytest --cov=kinto_server --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)  ## Check style with ruff.
+	$(VENV)/bin/ruff check kinto_server tests
+	$(VENV)/bin/ruff format --check kinto_server tests
+
+format: $(TEST_STAMP)  ## Reformat the code with ruff.
+	$(VENV)/bin/ruff check --fix kinto_server tests
+	$(VENV)/bin/ruff format kinto_server tests
+
+clean:  ## Remove the virtualenv and caches.
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .coverage htmlcov
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
