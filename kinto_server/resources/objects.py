@@ -89,7 +89,7 @@ def put_object(request, ref, body):
     target.ensure_parents()
     obj = target.obj
     preconditions.check(request, obj["last_modified"] if exists else None, exists, obj)
-    data = dict(body.get("data") or {})
+    data = ref.resource.with_defaults(dict(body.get("data") or {}))
     _body_id(ref, data)
     data["id"] = ref.object_id
     return _save(request, target, data, body.get("permissions"), True, create=False)
@@ -147,7 +147,7 @@ def delete_object(request, ref):
 
 def create_object(request, parent_ref, resource, body):
     """POST on a plural endpoint: a new object, or the existing one (200)."""
-    data = dict(body.get("data") or {})
+    data = resource.with_defaults(dict(body.get("data") or {}))
     object_id = data.get("id")
     if object_id is None:
         object_id = resource.generate_id()

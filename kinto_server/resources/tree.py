@@ -33,20 +33,24 @@ class ResourceType:
     parent: "ResourceType | None"
     permissions: tuple
     generate_id: object
+    defaults: tuple = ()  # (field, value) pairs filled in when creating or replacing
 
     @property
     def create_permission(self):
         """The permission on the parent that allows creating one of these."""
         return f"{self.name}:create"
 
-    @property
-    def depth(self):
-        return 1 if self.parent is None else self.parent.depth + 1
+    def with_defaults(self, data):
+        """``data`` completed with this resource's default fields (fresh copies)."""
+        for name, value in self.defaults:
+            if name not in data:
+                data[name] = list(value)
+        return data
 
 
 BUCKET = ResourceType("bucket", "buckets", None, ("read", "write", "collection:create", "group:create"), generate_name)
 COLLECTION = ResourceType("collection", "collections", BUCKET, ("read", "write", "record:create"), generate_name)
-GROUP = ResourceType("group", "groups", BUCKET, ("read", "write"), generate_name)
+GROUP = ResourceType("group", "groups", BUCKET, ("read", "write"), generate_name, (("members", ()),))
 RECORD = ResourceType("record", "records", COLLECTION, ("read", "write"), generate_uuid)
 
 RESOURCE_TYPES = {rt.name: rt for rt in (BUCKET, COLLECTION, GROUP, RECORD)}

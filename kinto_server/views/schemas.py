@@ -23,7 +23,7 @@ def permissions_schema(resource):
 def data_schema(resource):
     schema = colander.SchemaNode(colander.Mapping(unknown="preserve"), name="data", missing=colander.drop)
     if resource is GROUP:
-        members = _Principals(name="members", missing=[])
+        members = _Principals(name="members", missing=colander.drop)
         schema.add(members)
     return schema
 

@@ -1,0 +1,145 @@
+"""Root, probes, redirects, CORS, service-wide headers and error format."""
+
+import json
+
+from tests.support import ALICE, assert_error, user_id
+
+
+def test_root_describes_the_server(app):
+    body = app.get("/v1/").json
+    assert body["project_name"] == "kinto"
+    assert body["http_api_version"] == "1.23"
+    assert body["url"] == "http://localhost:80/v1/"
+    assert body["settings"] == {"batch_max_requests": 25, "readonly": False, "explicit_permissions": True}
+    assert "default_bucket" in body["capabilities"]
+    assert "user" not in body
+
+
+def test_root_shows_authenticated_user(app):
+    user = app.get("/v1/", headers=ALICE).json["user"]
+    assert user["id"] == user_id("alice")
+    assert set(user["principals"]) == {user_id("alice"), "system.Everyone", "system.Authenticated"}
+
+
+def test_root_url_follows_http_host_setting(make_app):
+    app = make_app(**{"kinto.http_host": "kinto.example.com", "kinto.http_scheme": "https"})
+    assert app.get("/v1/").json["url"] == "https://kinto.example.com/v1/"
+
+
+def test_heartbeats(app):
+    assert app.get("/v1/__heartbeat__").json == {"storage": True, "permission": True, "cache": True}
+    assert app.get("/v1/__lbheartbeat__").json == {}
+
+
+def test_version_without_file_is_404(make_app):
+    app = make_app(**{"kinto.version_json_path": "/nonexistent/version.json"})
+    assert_error(app.get("/v1/__version__", status=404), 404, 111)
+
+
+def test_version_serves_version_json(make_app, tmp_path):
+    path = tmp_path / "version.json"
+    path.write_text(json.dumps({"version": "1.2.3", "commit": "abc"}))
+    app = make_app(**{"kinto.version_json_path": str(path)})
+    assert app.get("/v1/__version__").json["version"] == "1.2.3"
+
+
+def test_contribute_json(app):
+    assert app.get("/v1/contribute.json").json["name"] == "kinto_server"
+
+
+def test_root_redirects_to_v1(app):
+    assert app.get("/", status=307).headers["Location"].endswith("/v1/")
+    assert app.get("/v1", status=307).headers["Location"].endswith("/v1/")
+
+
+def test_path_without_prefix_redirects_under_v1(app):
+    response = app.get("/buckets?_limit=2", status=307)
+    assert response.headers["Location"].endswith("/v1/buckets?_limit=2")
+
+
+def test_trailing_slash_redirects(app):
+    assert app.get("/v1/buckets/", status=307).headers["Location"].endswith("/v1/buckets")
+
+
+def test_other_version_prefix_is_404_116(app):
+    assert_error(app.get("/v2/buckets", status=404), 404, 116)
+
+
+def test_unknown_url_is_404_111(app):
+    assert_error(app.get("/v1/unknown", status=404), 404, 111)
+
+
+def test_method_not_allowed_is_405_115(app):
+    assert_error(app.post_json("/v1/buckets/b", {}, headers=ALICE, status=405), 405, 115)
+
+
+def test_unacceptable_accept_is_406(app):
+    assert_error(app.get("/v1/", headers={"Accept": "text/html"}, status=406), 406, 107)
+    app.get("/v1/", headers={"Accept": "application/json, */*;q=0.5"}, status=200)
+
+
+def test_cors_allows_origin_and_exposes_headers(app):
+    response = app.get("/v1/buckets", headers={**ALICE, "Origin": "http://app.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    exposed = response.headers["Access-Control-Expose-Headers"]
+    for name in ("Backoff", "Retry-After", "Alert", "Content-Length", "Next-Page", "ETag", "Last-Modified"):
+        assert name in exposed
+
+
+def test_cors_preflight(app):
+    headers = {
+        "Origin": "http://app.example",
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "Authorization, Content-Type",
+    }
+    response = app.options("/v1/buckets/b", headers=headers, status=200)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "PUT" in response.headers["Access-Control-Allow-Methods"]
+    assert response.headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
+
+
+def test_cors_origins_setting_restricts_origins(make_app):
+    app = make_app(**{"kinto.cors_origins": "http://good.example"})
+    good = app.get("/v1/", headers={"Origin": "http://good.example"})
+    assert good.headers["Access-Control-Allow-Origin"] == "http://good.example"
+    assert "Access-Control-Allow-Origin" not in app.get("/v1/", headers={"Origin": "http://bad.example"}).headers
+
+
+def test_backoff_setting_adds_header(make_app):
+    app = make_app(**{"kinto.backoff": "10"})
+    assert app.get("/v1/").headers["Backoff"] == "10"
+
+
+def test_end_of_service_soon_adds_alert(make_app):
+    app = make_app(**{"kinto.eos": "2999-01-01", "kinto.eos_message": "Moving", "kinto.eos_url": "http://x"})
+    alert = json.loads(app.get("/v1/").headers["Alert"])
+    assert alert == {"code": "soft-eol", "message": "Moving", "url": "http://x"}
+
+
+def test_end_of_service_passed_is_410(make_app):
+    app = make_app(**{"kinto.eos": "2000-01-01"})
+    assert_error(app.get("/v1/buckets", status=410), 410, 202)
+
+
+def test_readonly_refuses_writes(make_app):
+    app = make_app(**{"kinto.readonly": "true"})
+    assert_error(app.put("/v1/buckets/b", headers=ALICE, status=405), 405, 115)
+    assert app.get("/v1/").json["settings"]["readonly"] is True
+
+
+def test_unexpected_error_is_500_without_traceback(app, monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(app.app.registry.storage, "get_many", explode)
+    response = app.get("/v1/buckets/b", headers=ALICE, status=500)
+    body = assert_error(response, 500, 999)
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+    assert body["error"] == "Internal Server Error"
+
+
+def test_error_bodies_have_kinto_shape(app):
+    body = app.get("/v1/buckets/x", status=401).json
+    assert set(body) >= {"code", "errno", "error", "message"}
+    assert body["error"] == "Unauthorized"
