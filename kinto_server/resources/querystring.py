@@ -6,9 +6,7 @@ from dataclasses import dataclass, field
 import ujson
 
 from kinto_server.errors import invalid_parameters
-from kinto_server.storage import Filter, Operator, Sort
-
-DEFAULT_SORT = (Sort("last_modified", descending=True),)
+from kinto_server.storage import DEFAULT_SORT, Filter, Operator, Sort
 
 # Longest prefixes first: "contains_any_" must win over "contains_".
 PREFIXES = (

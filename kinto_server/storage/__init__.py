@@ -60,6 +60,10 @@ class Sort:
     descending: bool = False
 
 
+# Newest first: what lists return unless asked otherwise.
+DEFAULT_SORT = (Sort("last_modified", descending=True),)
+
+
 class Storage(abc.ABC):
     """What the resource layer needs from a storage backend."""
 
@@ -120,7 +124,7 @@ class Storage(abc.ABC):
         resource_name,
         parent_id,
         filters=(),
-        sorting=(),
+        sorting=DEFAULT_SORT,
         after=None,
         limit=None,
         include_deleted=False,

@@ -13,7 +13,7 @@ import threading
 import time
 from itertools import islice
 
-from kinto_server.storage import ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.evaluation import matches_all, object_key
 
 
@@ -176,7 +176,7 @@ class MemoryStorage(Storage):
         resource_name,
         parent_id,
         filters=(),
-        sorting=(),
+        sorting=DEFAULT_SORT,
         after=None,
         limit=None,
         include_deleted=False,

@@ -1,0 +1,180 @@
+"""The storage contract, run against every backend."""
+
+import threading
+
+import pytest
+
+from kinto_server.storage import Filter, ObjectExistsError, ObjectNotFoundError, Operator, Sort
+
+R, P = "record", "/buckets/b/collections/c"
+
+
+def create(storage, object_id, **data):
+    return storage.create(resource_name=R, parent_id=P, obj={"id": object_id, **data})
+
+
+def listed(storage, **kwargs):
+    return [o["id"] for o in storage.list_all(resource_name=R, parent_id=P, **kwargs)]
+
+
+def test_create_assigns_last_modified_and_get_returns_object(storage):
+    created = create(storage, "a", title="x")
+    assert isinstance(created["last_modified"], int)
+    assert storage.get(resource_name=R, parent_id=P, object_id="a") == created
+
+
+def test_create_existing_raises_with_existing_object(storage):
+    create(storage, "a")
+    with pytest.raises(ObjectExistsError) as error:
+        create(storage, "a")
+    assert error.value.existing["id"] == "a"
+
+
+def test_get_missing_raises(storage):
+    with pytest.raises(ObjectNotFoundError):
+        storage.get(resource_name=R, parent_id=P, object_id="missing")
+
+
+def test_objects_are_scoped_by_parent_and_resource(storage):
+    create(storage, "a")
+    with pytest.raises(ObjectNotFoundError):
+        storage.get(resource_name=R, parent_id="/buckets/b/collections/other", object_id="a")
+    with pytest.raises(ObjectNotFoundError):
+        storage.get(resource_name="collection", parent_id=P, object_id="a")
+
+
+def test_timestamps_are_unique_and_increasing_even_within_one_millisecond(storage):
+    stamps = [create(storage, f"o{i}")["last_modified"] for i in range(200)]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 200
+
+
+def test_timestamps_stay_unique_under_threads(storage):
+    stamps, lock = [], threading.Lock()
+
+    def writer(n):
+        for i in range(50):
+            obj = create(storage, f"t{n}-{i}")
+            with lock:
+                stamps.append(obj["last_modified"])
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(stamps)) == 200
+
+
+def test_update_upserts_and_bumps_timestamp(storage):
+    first = storage.update(resource_name=R, parent_id=P, object_id="a", obj={"v": 1})
+    second = storage.update(resource_name=R, parent_id=P, object_id="a", obj={"v": 2})
+    assert second["last_modified"] > first["last_modified"]
+    assert storage.get(resource_name=R, parent_id=P, object_id="a")["v"] == 2
+
+
+def test_update_keeps_requested_timestamp_only_if_newer(storage):
+    create(storage, "a")
+    old = storage.update(resource_name=R, parent_id=P, object_id="b", obj={"last_modified": 1})
+    assert old["last_modified"] > 1
+    future = old["last_modified"] + 10_000
+    kept = storage.update(resource_name=R, parent_id=P, object_id="c", obj={"last_modified": future})
+    assert kept["last_modified"] == future
+
+
+def test_delete_leaves_tombstone_seen_by_resource_timestamp(storage):
+    create(storage, "a")
+    tombstone = storage.delete(resource_name=R, parent_id=P, object_id="a")
+    assert tombstone == {"id": "a", "last_modified": tombstone["last_modified"], "deleted": True}
+    assert storage.resource_timestamp(resource_name=R, parent_id=P) == tombstone["last_modified"]
+    assert listed(storage) == []
+    assert listed(storage, include_deleted=True) == ["a"]
+    with pytest.raises(ObjectNotFoundError):
+        storage.delete(resource_name=R, parent_id=P, object_id="a")
+
+
+def test_recreating_replaces_tombstone(storage):
+    create(storage, "a")
+    storage.delete(resource_name=R, parent_id=P, object_id="a")
+    create(storage, "a")
+    assert [o.get("deleted", False) for o in storage.list_all(resource_name=R, parent_id=P, include_deleted=True)] == [
+        False
+    ]
+
+
+def test_resource_timestamp_of_empty_parent_is_stable(storage):
+    first = storage.resource_timestamp(resource_name=R, parent_id="/empty")
+    assert storage.resource_timestamp(resource_name=R, parent_id="/empty") == first
+
+
+def test_list_sorts_filters_and_paginates(storage):
+    for i, status in enumerate(["a", "b", "a", "c", "a"]):
+        create(storage, f"o{i}", status=status, rank=i % 3)
+    assert listed(storage) == ["o4", "o3", "o2", "o1", "o0"]
+    assert listed(storage, filters=[Filter("status", "a")]) == ["o4", "o2", "o0"]
+    sorting = (Sort("rank"), Sort("status", descending=True))
+    assert listed(storage, sorting=sorting) == ["o3", "o0", "o1", "o4", "o2"]
+    assert listed(storage, sorting=sorting, limit=2) == ["o3", "o0"]
+    after = {"id": "o0", "rank": 0, "status": "a"}
+    assert listed(storage, sorting=sorting, after=after) == ["o1", "o4", "o2"]
+
+
+def test_list_by_timestamp_merges_tombstones(storage):
+    for i in range(4):
+        create(storage, f"o{i}")
+    storage.delete(resource_name=R, parent_id=P, object_id="o1")
+    since = storage.get(resource_name=R, parent_id=P, object_id="o2")["last_modified"]
+    flt = [Filter("last_modified", since, Operator.GT)]
+    assert listed(storage, filters=flt, include_deleted=True, sorting=(Sort("last_modified"),)) == ["o3", "o1"]
+
+
+def test_list_restricted_to_object_ids(storage):
+    for i in range(3):
+        create(storage, f"o{i}")
+    assert listed(storage, object_ids={"o0", "o2"}) == ["o2", "o0"]
+    assert storage.count_all(resource_name=R, parent_id=P, object_ids={"o0"}) == 1
+
+
+def test_count_ignores_tombstones(storage):
+    for i in range(3):
+        create(storage, f"o{i}", even=i % 2 == 0)
+    storage.delete(resource_name=R, parent_id=P, object_id="o0")
+    assert storage.count_all(resource_name=R, parent_id=P) == 2
+    assert storage.count_all(resource_name=R, parent_id=P, filters=[Filter("even", True)]) == 1
+
+
+def test_delete_all_with_filters(storage):
+    for i in range(4):
+        create(storage, f"o{i}", even=i % 2 == 0)
+    tombstones = storage.delete_all(resource_name=R, parent_id=P, filters=[Filter("even", True)])
+    assert sorted(t["id"] for t in tombstones) == ["o0", "o2"]
+    assert sorted(listed(storage)) == ["o1", "o3"]
+
+
+def test_delete_tree_removes_descendants_without_tombstones(storage):
+    storage.create(resource_name="collection", parent_id="/buckets/b", obj={"id": "c"})
+    create(storage, "a")
+    storage.create(resource_name="record", parent_id="/buckets/bb/collections/c", obj={"id": "keep"})
+    storage.delete_tree(parent_uri="/buckets/b")
+    assert storage.list_all(resource_name="collection", parent_id="/buckets/b", include_deleted=True) == []
+    assert listed(storage, include_deleted=True) == []
+    assert storage.get(resource_name=R, parent_id="/buckets/bb/collections/c", object_id="keep")
+
+
+def test_purge_deleted_removes_old_tombstones(storage):
+    for i in range(3):
+        create(storage, f"o{i}")
+        storage.delete(resource_name=R, parent_id=P, object_id=f"o{i}")
+    assert storage.purge_deleted(resource_name=R, parent_id=P) == 3
+    assert listed(storage, include_deleted=True) == []
+
+
+def test_get_many_returns_found_objects_only(storage):
+    create(storage, "a")
+    found = storage.get_many(keys=[(R, P, "a"), (R, P, "missing")])
+    assert list(found) == [(R, P, "a")]
+
+
+def test_returned_objects_are_copies(storage):
+    created = create(storage, "a", title="x")
+    created["title"] = "changed"
+    assert storage.get(resource_name=R, parent_id=P, object_id="a")["title"] == "x"

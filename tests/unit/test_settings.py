@@ -1,0 +1,48 @@
+import pytest
+
+from kinto_server.settings import ConfigurationError, load
+
+
+def test_defaults_are_applied_and_prefix_is_stripped():
+    settings = load({"kinto.readonly": "true", "kinto.includes": "a b"}, environ={})
+    assert settings["readonly"] is True
+    assert settings["includes"] == ["a", "b"]
+    assert settings["batch_max_requests"] == 25
+    assert settings["paginate_by"] is None
+
+
+def test_environment_overrides_settings():
+    environ = {"KINTO_BATCH_MAX_REQUESTS": "10", "READONLY": "1"}
+    settings = load({"kinto.batch_max_requests": "50"}, environ=environ)
+    assert settings["batch_max_requests"] == 10
+    assert settings["readonly"] is True
+
+
+def test_kinto_prefixed_environment_variable_wins():
+    settings = load({}, environ={"KINTO_PAGINATE_BY": "5", "PAGINATE_BY": "7"})
+    assert settings["paginate_by"] == 5
+
+
+def test_dotted_settings_read_from_environment():
+    settings = load({}, environ={"KINTO_MULTIAUTH_POLICIES": "basicauth account"})
+    assert settings["multiauth.policies"] == ["basicauth", "account"]
+
+
+@pytest.mark.parametrize(("key", "value"), [("kinto.readonly", "maybe"), ("kinto.batch_max_requests", "many")])
+def test_invalid_values_name_the_setting(key, value):
+    with pytest.raises(ConfigurationError, match=key):
+        load({key: value}, environ={})
+
+
+def test_unknown_keys_are_kept_for_plugins():
+    assert load({"kinto.plugin_option": "x"}, environ={})["plugin_option"] == "x"
+
+
+def test_unknown_backend_stops_startup(make_app):
+    with pytest.raises(ConfigurationError, match="storage backend"):
+        make_app(**{"kinto.storage_backend": "nosuch"})
+
+
+def test_kinto_dotted_backend_names_are_accepted(make_app):
+    app = make_app(**{"kinto.storage_backend": "kinto.core.storage.memory"})
+    assert app.get("/v1/__heartbeat__").json["storage"] is True
