@@ -104,7 +104,9 @@ def _with_kinto_body(exc, request):
     if code == 404:
         if request.path.startswith("/v1/") or request.path == "/v1":
             return json_error(404, ERRORS.MISSING_RESOURCE, "The resource you are looking for could not be found.")
-        return json_error(404, ERRORS.VERSION_NOT_AVAILABLE, "The requested API version is not available on this server.")
+        return json_error(
+            404, ERRORS.VERSION_NOT_AVAILABLE, "The requested API version is not available on this server."
+        )
     if code == 405:
         return json_error(405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed on this endpoint.")
     if code == 406:

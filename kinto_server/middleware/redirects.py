@@ -29,7 +29,9 @@ def redirects_tween_factory(handler, registry):
                 return _redirect(request, path.rstrip("/"))
             return handler(request)
         if _OTHER_VERSION.match(path):
-            return json_error(404, ERRORS.VERSION_NOT_AVAILABLE, "The requested API version is not available on this server.")
+            return json_error(
+                404, ERRORS.VERSION_NOT_AVAILABLE, "The requested API version is not available on this server."
+            )
         return _redirect(request, PREFIX + path)
 
     return redirects_tween

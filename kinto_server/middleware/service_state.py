@@ -21,7 +21,11 @@ def _end_of_service(settings):
     except ValueError:
         return None, False
     passed = date <= datetime.date.today()
-    alert = {"code": "hard-eol" if passed else "soft-eol", "message": settings["eos_message"], "url": settings["eos_url"]}
+    alert = {
+        "code": "hard-eol" if passed else "soft-eol",
+        "message": settings["eos_message"],
+        "url": settings["eos_url"],
+    }
     return ujson.dumps(alert, escape_forward_slashes=False), passed
 
 
@@ -39,11 +43,17 @@ def service_state_tween_factory(handler, registry):
     def service_state_tween(request):
         alert, passed = _end_of_service(settings)
         if passed:
-            response = json_error(410, ERRORS.SERVICE_DEPRECATED, "The service you are trying to connect no longer exists at this location.")
+            response = json_error(
+                410,
+                ERRORS.SERVICE_DEPRECATED,
+                "The service you are trying to connect no longer exists at this location.",
+            )
         elif request.method != "OPTIONS" and not _accepts_json(request):
             response = json_error(406, ERRORS.INVALID_PARAMETERS, "Accept header should be one of ['application/json']")
         elif readonly and request.method in WRITE_METHODS and request.path_info != "/v1/batch":
-            response = json_error(405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed: the server is in read-only mode.")
+            response = json_error(
+                405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed: the server is in read-only mode."
+            )
         else:
             response = handler(request)
         if backoff is not None:

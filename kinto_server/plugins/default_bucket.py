@@ -40,7 +40,7 @@ class DefaultBucket:
         storage = request.registry.storage
         keys = [(r.resource.name, r.parent_uri, r.object_id) for r in refs]
         found = storage.get_many(keys=keys)
-        for ref, key in zip(refs, keys):
+        for ref, key in zip(refs, keys, strict=True):
             if key in found:
                 continue
             try:

@@ -42,7 +42,7 @@ class Access:
         """Fetch the ACEs of ``ref`` and its ancestors (one backend call)."""
         principals = request.principals
         uris = [r.uri for r in ref.lineage()] if ref is not None else []
-        acls = dict(zip(uris, request.registry.permission.get_objects_permissions(object_uris=uris)))
+        acls = dict(zip(uris, request.registry.permission.get_objects_permissions(object_uris=uris), strict=True))
         root = {"bucket:create": request.registry.settings["bucket_create_principals"]}
         return cls(principals, acls, root)
 

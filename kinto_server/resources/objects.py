@@ -122,8 +122,10 @@ def patch_object(request, ref, body):
     _body_id(ref, changes)
     data = {**obj, **changes}
     sent_permissions = body.get("permissions")
-    if data == obj and not sent_permissions and request.authenticated_userid in target.access.acl(ref.uri).get(
-        "write", ()
+    if (
+        data == obj
+        and not sent_permissions
+        and request.authenticated_userid in target.access.acl(ref.uri).get("write", ())
     ):
         # Nothing changes: keep the timestamp, as Kinto does.
         permissions = _shown_permissions(request, target, target.access.acl(ref.uri))

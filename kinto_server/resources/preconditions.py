@@ -43,11 +43,9 @@ def check(request, timestamp, exists=True, existing=None):
     if_match = _parse(request, "If-Match")
     if_none_match = _parse(request, "If-None-Match")
     current = timestamp if exists else None
-    if if_match is not None:
-        if not exists or (if_match != "*" and if_match != timestamp):
-            raise modified_meanwhile(current, existing)
-    if if_none_match is not None and exists:
-        if if_none_match == "*" or if_none_match == timestamp:
-            if request.method in ("GET", "HEAD"):
-                raise HTTPNotModified(headers=timestamp_headers(timestamp))
-            raise modified_meanwhile(current, existing)
+    if if_match is not None and (not exists or if_match not in ("*", timestamp)):
+        raise modified_meanwhile(current, existing)
+    if if_none_match is not None and exists and if_none_match in ("*", timestamp):
+        if request.method in ("GET", "HEAD"):
+            raise HTTPNotModified(headers=timestamp_headers(timestamp))
+        raise modified_meanwhile(current, existing)

@@ -45,7 +45,7 @@ class Target:
         lineage = ref.lineage() if ref is not None else []
         keys = [(r.resource.name, r.parent_uri, r.object_id) for r in lineage]
         found = request.registry.storage.get_many(keys=keys)
-        self._objects = {r.uri: found.get(k) for r, k in zip(lineage, keys)}
+        self._objects = {r.uri: found.get(k) for r, k in zip(lineage, keys, strict=True)}
 
     @property
     def obj(self):

@@ -78,7 +78,7 @@ class ObjectRef:
         while resource is not None:
             chain.append(resource)
             resource = resource.parent
-        for rtype, object_id in zip(reversed(chain), self.ids):
+        for rtype, object_id in zip(reversed(chain), self.ids, strict=True):
             parts.append(f"/{rtype.plural}/{object_id}")
         return "".join(parts)
 

@@ -1,6 +1,16 @@
 import pytest
 
-from tests.support import ALICE, BOB, MARY, assert_error, create_bucket, create_collection, create_record, records_url, user_id
+from tests.support import (
+    ALICE,
+    BOB,
+    MARY,
+    assert_error,
+    create_bucket,
+    create_collection,
+    create_record,
+    records_url,
+    user_id,
+)
 
 
 @pytest.fixture
@@ -11,14 +21,18 @@ def app(app):
 
 
 def test_record_create_permission_lets_authenticated_users_post(app):
-    app.patch_json("/v1/buckets/b/collections/c", {"permissions": {"record:create": ["system.Authenticated"]}}, headers=ALICE)
+    app.patch_json(
+        "/v1/buckets/b/collections/c", {"permissions": {"record:create": ["system.Authenticated"]}}, headers=ALICE
+    )
     record = create_record(app, {"by": "bob"}, headers=BOB)
     assert app.get(f"{records_url()}/{record['id']}", headers=BOB).json["permissions"] == {"write": [user_id("bob")]}
     assert_error(app.post_json(records_url(), {"data": {}}, status=401), 401, 104)
 
 
 def test_list_shows_only_records_shared_with_the_user(app):
-    app.patch_json("/v1/buckets/b/collections/c", {"permissions": {"record:create": ["system.Authenticated"]}}, headers=ALICE)
+    app.patch_json(
+        "/v1/buckets/b/collections/c", {"permissions": {"record:create": ["system.Authenticated"]}}, headers=ALICE
+    )
     alice_private = create_record(app, {"who": "alice-private"})
     alice_shared = create_record(app, {"who": "alice-shared"}, permissions={"read": [user_id("bob")]})
     bob_own = create_record(app, {"who": "bob"}, headers=BOB)

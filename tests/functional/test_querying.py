@@ -129,8 +129,17 @@ def test_paginate_by_setting_caps_limit(make_app):
 
 @pytest.mark.parametrize(
     "query",
-    ["_limit=abc", "_limit=-1", "_limit=0", "_token=garbage", "_sort=", "_sort=-", "has_flag=maybe",
-     "gt_last_modified=abc", "in_=a"],
+    [
+        "_limit=abc",
+        "_limit=-1",
+        "_limit=0",
+        "_token=garbage",
+        "_sort=",
+        "_sort=-",
+        "has_flag=maybe",
+        "gt_last_modified=abc",
+        "in_=a",
+    ],
 )
 def test_bad_querystring_is_400(app, query):
     assert_error(app.get(f"{records_url()}?{query}", headers=ALICE, status=400), 400, 107)

@@ -1,6 +1,15 @@
 import pytest
 
-from tests.support import ALICE, BOB, assert_error, create_bucket, create_collection, create_record, records_url, user_id
+from tests.support import (
+    ALICE,
+    BOB,
+    assert_error,
+    create_bucket,
+    create_collection,
+    create_record,
+    records_url,
+    user_id,
+)
 
 
 @pytest.fixture
