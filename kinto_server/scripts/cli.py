@@ -1,0 +1,83 @@
+"""The ``kinto_server`` command: ``init``, ``start`` and ``version``."""
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+
+from kinto_server import __version__
+
+TEMPLATE = Path(__file__).with_name("kinto.ini.template")
+BACKENDS = ("memory", "postgresql")
+DEFAULT_DB_URL = "postgresql://postgres@127.0.0.1:5432/kinto"
+
+
+def cmd_init(args):
+    path = Path(args.ini)
+    if path.exists() and not args.force:
+        print(f"{path} already exists (use --force to overwrite).", file=sys.stderr)
+        return 1
+    backend = args.backend
+    if backend is None:
+        answer = input(f"Which backend ({'/'.join(BACKENDS)})? [memory] ").strip() or "memory"
+        if answer not in BACKENDS:
+            print(f"Unknown backend {answer!r}: choose one of {', '.join(BACKENDS)}.", file=sys.stderr)
+            return 2
+        backend = answer
+    url = args.database_url if backend == "postgresql" else ""
+    text = TEMPLATE.read_text(encoding="utf-8").format(
+        backend=backend, url=url, secret=secrets.token_hex(32), host=args.host, port=args.port
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"Wrote {path} ({backend} backends).")
+    return 0
+
+
+def cmd_start(args):
+    from pyramid.scripts.pserve import main as pserve
+
+    argv = ["pserve", args.ini]
+    if args.reload:
+        argv.append("--reload")
+    if args.port:
+        argv.append(f"http_port={args.port}")
+    return pserve(argv)
+
+
+def cmd_version(args):
+    print(__version__)
+    return 0
+
+
+def parser():
+    main_parser = argparse.ArgumentParser(prog="kinto_server", description="A Kinto-compatible storage server.")
+    commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="Write a configuration file.")
+    init.add_argument("--ini", default="config/kinto.ini", help="file to write (default: %(default)s)")
+    init.add_argument("--backend", choices=BACKENDS, help="storage, permission and cache backend (asked if absent)")
+    init.add_argument("--database-url", default=DEFAULT_DB_URL, help="PostgreSQL URL (default: %(default)s)")
+    init.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    init.add_argument("--port", type=int, default=8888, help="port to listen on (default: %(default)s)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(run=cmd_init)
+
+    start = commands.add_parser("start", help="Serve a configuration file.")
+    start.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    start.add_argument("--reload", action="store_true", help="restart when the code changes")
+    start.add_argument("--port", type=int, help="port to listen on, instead of the file's")
+    start.set_defaults(run=cmd_start)
+
+    version = commands.add_parser("version", help="Print the version.")
+    version.set_defaults(run=cmd_version)
+    return main_parser
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

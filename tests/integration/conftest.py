@@ -1,0 +1,30 @@
+import threading
+
+import pytest
+from waitress.server import create_server
+
+from kinto_server import main
+from tests.support import BASE_SETTINGS
+
+
+@pytest.fixture
+def server_url():
+    """A real HTTP server (waitress, in a thread) on a free loopback port."""
+    server = create_server(main({}, **BASE_SETTINGS), host="127.0.0.1", port=0, threads=4)
+    stop = threading.Event()
+
+    def serve():
+        # waitress' own run() only returns once every client has gone: poll
+        # its loop instead, so the fixture can stop it at once.
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}/v1"
+    stop.set()
+    thread.join(timeout=5)
+    server.task_dispatcher.shutdown()
+    server.close()
+    for channel in list(server._map.values()):
+        channel.close()
