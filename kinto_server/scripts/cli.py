@@ -35,14 +35,27 @@ def cmd_init(args):
 
 
 def cmd_start(args):
-    from pyramid.scripts.pserve import main as pserve
+    """Serve the ini's application with waitress, as ``pserve`` would, with
+    the port optionally overridden."""
+    import configparser
 
-    argv = ["pserve", args.ini]
+    import waitress
+    from pyramid.paster import get_app, setup_logging
+
     if args.reload:
-        argv.append("--reload")
+        import hupper
+
+        hupper.start_reloader("kinto_server.scripts.cli.main")
+    ini = str(Path(args.ini).resolve())
+    setup_logging(ini)
+    server = configparser.ConfigParser(interpolation=None)
+    server.read(ini)
+    options = dict(server["server:main"]) if server.has_section("server:main") else {}
+    options.pop("use", None)
     if args.port:
-        argv.append(f"http_port={args.port}")
-    return pserve(argv)
+        options["port"] = str(args.port)
+    waitress.serve(get_app(ini, "main"), **options)
+    return 0
 
 
 def cmd_version(args):
