@@ -110,5 +110,10 @@ def includeme(config):
         if source_class is None:
             raise ConfigurationError(f"Unknown authentication policy {name!r} in multiauth.policies")
         sources.append(source_class(settings))
+    if "basicauth" in settings["multiauth.policies"]:
+        config.registry.capabilities["basicauth"] = {
+            "description": "Very basic authentication sessions. Not for production use.",
+            "url": "http://kinto.readthedocs.io/en/stable/api/1.x/authentication.html",
+        }
     config.set_security_policy(SecurityPolicy(sources))
     config.add_request_method(request_principals, "principals", reify=True)

@@ -16,6 +16,9 @@ logger = logging.getLogger(__name__)
 ERROR_INFO_URL = "https://kinto.readthedocs.io/en/latest/api/1.x/errors.html"
 
 
+FORBIDDEN_MESSAGE = "This user cannot access this resource."
+
+
 class ERRORS(enum.IntEnum):
     MISSING_AUTH_TOKEN = 104
     INVALID_AUTH_TOKEN = 105
@@ -43,13 +46,9 @@ def error_body(code, errno, message=None, details=None, error=None):
     if error is None and code == 400 and errno == ERRORS.INVALID_PARAMETERS:
         error = "Invalid parameters"
     reason = error or httpexceptions.status_map[code].title
-    body = {
-        "code": code,
-        "errno": int(errno),
-        "error": reason,
-        "message": message or reason,
-        "info": ERROR_INFO_URL,
-    }
+    body = {"code": code, "errno": int(errno), "error": reason, "message": message or reason}
+    if code >= 500:
+        body["info"] = ERROR_INFO_URL  # As Kinto: a pointer for server-side failures only.
     if details is not None:
         body["details"] = details
     return body
@@ -114,7 +113,7 @@ def _with_kinto_body(exc, request):
     if code == 415:
         return json_error(415, ERRORS.INVALID_PARAMETERS, "Content-Type header should be one of ['application/json']")
     if code == 403:
-        return json_error(403, ERRORS.FORBIDDEN, "Unauthorized")
+        return json_error(403, ERRORS.FORBIDDEN, FORBIDDEN_MESSAGE)
     if code >= 400:
         return json_error(code, ERRORS.UNDEFINED if code >= 500 else ERRORS.INVALID_PARAMETERS, exc.explanation)
     return exc
@@ -144,7 +143,7 @@ def backend_unavailable_view(exc, request):
 
 def unexpected_error_view(exc, request):
     logger.exception("Unexpected error on %s %s", request.method, request.path)
-    return json_error(500, ERRORS.UNDEFINED, "A programmatic error occured, developers have been informed.")
+    return json_error(500, ERRORS.UNDEFINED, "A programmatic error occurred, developers have been informed.")
 
 
 def includeme(config):

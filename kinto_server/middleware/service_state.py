@@ -30,7 +30,8 @@ def _end_of_service(settings):
 
 
 def _accepts_json(request):
-    if "Accept" not in request.headers:
+    # Kinto's root endpoint answers whatever the Accept header says.
+    if "Accept" not in request.headers or request.path_info == "/v1/":
         return True
     return bool(request.accept.acceptable_offers(["application/json"]))
 

@@ -7,7 +7,7 @@ bucket or collection object is also allowed to those who may create children
 in it (Kinto's ``read:attributes``).
 """
 
-from kinto_server.errors import ERRORS, http_error
+from kinto_server.errors import ERRORS, FORBIDDEN_MESSAGE, http_error
 from kinto_server.resources.tree import CHILD_TYPES, ROOT_URI
 
 EVERYONE = "system.Everyone"
@@ -69,7 +69,7 @@ def forbidden(request):
             "Please authenticate yourself to use this endpoint.",
             headers={"WWW-Authenticate": 'Basic realm="Realm"'},
         )
-    return http_error(403, ERRORS.FORBIDDEN, "Unauthorized")
+    return http_error(403, ERRORS.FORBIDDEN, FORBIDDEN_MESSAGE)
 
 
 def root_ref_uri():

@@ -1,5 +1,5 @@
 """The ``permissions`` part of an object: merging what a request sends with
-what is stored, and showing it only to those who may write the object."""
+what is stored, and showing it only to the object's writers."""
 
 
 def merged_permissions(resource, sent, existing, replace_all, user_id):
@@ -34,8 +34,10 @@ def stored_after(existing, changes):
     return merged
 
 
-def shown(permissions, may_write):
-    """The ``permissions`` body member: sorted lists, or ``{}`` for readers."""
-    if not may_write:
+def shown(permissions, principals):
+    """The ``permissions`` body member: sorted lists, or ``{}`` unless the
+    caller is among the object's own writers (inherited write does not show
+    them, as in Kinto)."""
+    if principals.isdisjoint(permissions.get("write", ())):
         return {}
     return {perm: sorted(principals) for perm, principals in sorted(permissions.items()) if principals}

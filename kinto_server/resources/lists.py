@@ -9,7 +9,7 @@ from kinto_server.resources import lifecycle, pagination, preconditions, queryst
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.objects import Outcome
 from kinto_server.resources.target import Target
-from kinto_server.resources.tree import ObjectRef, parent_uri_of_list
+from kinto_server.resources.tree import CHILD_TYPES, ObjectRef, parent_uri_of_list
 
 
 def _children_prefix(parent_ref, resource):
@@ -45,9 +45,15 @@ def _limit(settings, requested):
     return min([requested] + caps) if requested else min(caps)
 
 
+def _readable_permissions(resource):
+    """Permissions on an object that let its holder see it in a list: read,
+    write, and (as Kinto's ``read:attributes``) creating children in it."""
+    return ("read", "write") + tuple(child.create_permission for child in CHILD_TYPES[resource])
+
+
 def list_objects(request, parent_ref, resource, count=False):
     target = Target(request, parent_ref)
-    object_ids = _visible_ids(request, target, resource, "read", ("read", "write"))
+    object_ids = _visible_ids(request, target, resource, "read", _readable_permissions(resource))
     target.ensure_parents(include_self=True)
     query = querystring.parse(request.GET)
     storage = request.registry.storage

@@ -32,10 +32,6 @@ def read_permission(ref):
     return "read:attributes" if ref.resource in (BUCKET, COLLECTION) else "read"
 
 
-def _shown_permissions(request, target, permissions):
-    return acl.shown(permissions, target.allows("write"))
-
-
 def _save(request, target, data, sent_permissions, replace_permissions, create):
     """Store ``data`` and the merged ACEs; return the Outcome of the write."""
     registry = request.registry
@@ -57,9 +53,8 @@ def _save(request, target, data, sent_permissions, replace_permissions, create):
     registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=changes)
     lifecycle.after_save(registry, ref, old, new)
     permissions = acl.stored_after(existing_acl, changes)
-    # The writer may have just been granted write: it sees the ACEs it set.
     status = 201 if old is None else 200
-    return Outcome(new, acl.shown(permissions, True), status=status, timestamp=new["last_modified"])
+    return Outcome(new, acl.shown(permissions, request.principals), status=status, timestamp=new["last_modified"])
 
 
 def get_object(request, ref):
@@ -68,7 +63,7 @@ def get_object(request, ref):
     target.ensure_parents()
     obj = target.ensure_object()
     preconditions.check(request, obj["last_modified"], existing=obj)
-    permissions = _shown_permissions(request, target, target.access.acl(ref.uri))
+    permissions = acl.shown(target.access.acl(ref.uri), request.principals)
     return Outcome(obj, permissions, timestamp=obj["last_modified"])
 
 
@@ -128,7 +123,7 @@ def patch_object(request, ref, body):
         and request.authenticated_userid in target.access.acl(ref.uri).get("write", ())
     ):
         # Nothing changes: keep the timestamp, as Kinto does.
-        permissions = _shown_permissions(request, target, target.access.acl(ref.uri))
+        permissions = acl.shown(target.access.acl(ref.uri), request.principals)
         return Outcome(obj, permissions, timestamp=obj["last_modified"])
     return _save(request, target, data, sent_permissions, False, create=False)
 
@@ -161,7 +156,7 @@ def create_object(request, parent_ref, resource, body):
     target.ensure_parents()
     if target.obj is not None:
         existing = target.obj
-        permissions = _shown_permissions(request, target, target.access.acl(ref.uri))
+        permissions = acl.shown(target.access.acl(ref.uri), request.principals)
         return Outcome(existing, permissions, status=200, timestamp=existing["last_modified"])
     _check_list_preconditions(request, ref)
     data["id"] = object_id

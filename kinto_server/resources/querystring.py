@@ -69,10 +69,8 @@ def _filter_value(param, field_name, operator, text):
         values = [native_value(part) for part in text.split(",")]
         return [str(v) for v in values] if field_name == "id" else values
     if operator is Operator.HAS:
-        value = native_value(text)
-        if value not in (True, False, 0, 1):
-            raise invalid_parameters("querystring", param, "The value should be true or false")
-        return bool(value)
+        # As Kinto: only false and 0 mean "has not"; any other value means "has".
+        return native_value(text) not in (False, 0)
     if operator is Operator.LIKE:
         return text
     if operator in (Operator.CONTAINS, Operator.CONTAINS_ANY):
@@ -83,15 +81,14 @@ def _filter_value(param, field_name, operator, text):
 
 
 def _parse_sort(text):
+    """Sort fields, ``-`` for descending; empty names are ignored, as Kinto does."""
     sorting = []
     for part in text.split(","):
         part = part.strip()
-        descending = part.startswith("-")
         name = part.lstrip("-+")
-        if not name:
-            raise invalid_parameters("querystring", "_sort", "Invalid sort field")
-        sorting.append(Sort(name, descending))
-    return tuple(sorting)
+        if name:
+            sorting.append(Sort(name, part.startswith("-")))
+    return tuple(sorting) or DEFAULT_SORT
 
 
 def _parse_limit(text):
@@ -99,9 +96,9 @@ def _parse_limit(text):
         limit = int(text)
     except ValueError:
         raise invalid_parameters("querystring", "_limit", "The value should be an integer") from None
-    if limit < 1:
+    if limit < 0:
         raise invalid_parameters("querystring", "_limit", "The value should be a positive integer")
-    return limit
+    return limit or None  # 0 means no explicit limit, as in Kinto.
 
 
 def parse(params):

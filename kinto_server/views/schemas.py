@@ -1,5 +1,7 @@
 """Colander schemas of request bodies, and the cornice validator using them."""
 
+import re
+
 import colander
 import ujson
 
@@ -10,6 +12,19 @@ JSON_CONTENT_TYPES = ("application/json",)
 
 class _Principals(colander.SequenceSchema):
     principal = colander.SchemaNode(colander.String())
+
+
+GROUP_URI = re.compile(r"^/buckets/[^/]+/groups/[^/]+$")
+
+
+def _member(node, value):
+    """Members are users: not ``system.Everyone``, not another group."""
+    if value == "system.Everyone" or GROUP_URI.match(value):
+        raise colander.Invalid(node, f"{value!r} is not a valid user ID.")
+
+
+class _Members(colander.SequenceSchema):
+    member = colander.SchemaNode(colander.String(), validator=_member)
 
 
 def permissions_schema(resource):
@@ -23,13 +38,13 @@ def permissions_schema(resource):
 def data_schema(resource):
     schema = colander.SchemaNode(colander.Mapping(unknown="preserve"), name="data", missing=colander.drop)
     if resource is GROUP:
-        members = _Principals(name="members", missing=colander.drop)
+        members = _Members(name="members", missing=colander.drop)
         schema.add(members)
     return schema
 
 
 def body_schema(resource):
-    schema = colander.SchemaNode(colander.Mapping(unknown="ignore"))
+    schema = colander.SchemaNode(colander.Mapping(unknown="raise"))
     schema.add(data_schema(resource))
     schema.add(permissions_schema(resource))
     return schema
@@ -42,11 +57,11 @@ def _content_type_ok(request):
 
 def parse_json_body(request):
     """The request's JSON body (None when empty); errors go to request.errors."""
-    if not request.body:
-        return None
-    if not _content_type_ok(request):
+    if (request.body or request.content_type) and not _content_type_ok(request):
         request.errors.add("header", "Content-Type", "Content-Type header should be one of ['application/json']")
         request.errors.status = 415
+        return None
+    if not request.body:
         return None
     try:
         return ujson.loads(request.body)

@@ -1,3 +1,5 @@
+import pytest
+
 from tests.support import ALICE, BOB, MARY, assert_error, create_bucket, create_collection, create_record, user_id
 
 
@@ -77,3 +79,10 @@ def test_patching_a_group_keeps_its_members(app):
     app.put_json("/v1/buckets/b/groups/g", {"data": {"members": ["x"]}}, headers=ALICE)
     response = app.patch_json("/v1/buckets/b/groups/g", {"data": {"title": "G"}}, headers=ALICE)
     assert response.json["data"]["members"] == ["x"]
+
+
+@pytest.mark.parametrize("member", ["system.Everyone", "/buckets/b/groups/other", ""])
+def test_invalid_group_members_are_400(app, member):
+    create_bucket(app)
+    response = app.put_json("/v1/buckets/b/groups/g", {"data": {"members": [member]}}, headers=ALICE, status=400)
+    assert assert_error(response, 400, 107)["details"][0]["name"] == "data.members.0"

@@ -117,3 +117,26 @@ def test_bucket_create_principals_setting(make_app):
     app = make_app(**{"kinto.bucket_create_principals": user_id("alice")})
     app.put("/v1/buckets/mine", headers=ALICE, status=201)
     assert_error(app.put("/v1/buckets/other", headers=BOB, status=403), 403, 121)
+
+
+def test_inherited_writers_do_not_see_object_permissions(app):
+    app.patch_json(
+        "/v1/buckets/b/collections/c", {"permissions": {"record:create": ["system.Authenticated"]}}, headers=ALICE
+    )
+    record = create_record(app, {"a": 1}, headers=BOB, permissions={"read": [user_id("alice")]})
+    response = app.get(f"{records_url()}/{record['id']}", headers=ALICE)
+    assert response.json["permissions"] == {}
+    assert app.get(f"{records_url()}/{record['id']}", headers=BOB).json["permissions"]["write"] == [user_id("bob")]
+
+
+def test_collections_where_user_may_create_records_are_listed(app):
+    app.patch_json("/v1/buckets/b/collections/c", {"permissions": {"record:create": [user_id("bob")]}}, headers=ALICE)
+    app.put("/v1/buckets/b/collections/private", headers=ALICE)
+    data = app.get("/v1/buckets/b/collections", headers=BOB).json["data"]
+    assert [c["id"] for c in data] == ["c"]
+
+
+def test_forbidden_message_is_kintos(app):
+    body = assert_error(app.get("/v1/buckets/b", headers=BOB, status=403), 403, 121)
+    assert body["message"] == "This user cannot access this resource."
+    assert "info" not in body

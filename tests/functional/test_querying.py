@@ -129,17 +129,7 @@ def test_paginate_by_setting_caps_limit(make_app):
 
 @pytest.mark.parametrize(
     "query",
-    [
-        "_limit=abc",
-        "_limit=-1",
-        "_limit=0",
-        "_token=garbage",
-        "_sort=",
-        "_sort=-",
-        "has_flag=maybe",
-        "gt_last_modified=abc",
-        "in_=a",
-    ],
+    ["_limit=abc", "_limit=-1", "_token=garbage", "gt_last_modified=abc", "_since=1.5", "in_=a"],
 )
 def test_bad_querystring_is_400(app, query):
     assert_error(app.get(f"{records_url()}?{query}", headers=ALICE, status=400), 400, 107)
@@ -157,3 +147,14 @@ def test_last_modified_filter_includes_tombstones(app):
     app.delete(f"{records_url()}/r1", headers=ALICE)
     data = app.get(f"{records_url()}?gt_last_modified={since}", headers=ALICE).json["data"]
     assert data[0]["id"] == "r1" and data[0]["deleted"] is True
+
+
+@pytest.mark.parametrize("query", ["_limit=0", "_sort=", "_sort=-", "_sort=,"])
+def test_empty_limit_and_sort_mean_defaults(app, query):
+    data = app.get(f"{records_url()}?{query}", headers=ALICE).json["data"]
+    assert [r["id"] for r in data] == ["r4", "r3", "r2", "r1"]
+
+
+def test_has_filter_treats_only_false_and_zero_as_false(app):
+    assert ids(app, "has_flag=maybe") == ["r3"]
+    assert ids(app, "has_flag=0") == ["r1", "r2", "r4"]

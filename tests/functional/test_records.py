@@ -136,3 +136,20 @@ def test_unknown_permission_name_is_400(app):
 def test_principals_must_be_strings(app):
     body = {"data": {}, "permissions": {"read": [1, {}]}}
     assert_error(app.post_json(records_url(), body, headers=ALICE, status=400), 400, 107)
+
+
+def test_unknown_top_level_body_keys_are_400(app):
+    response = app.post_json(records_url(), {"data": {}, "foo": 1}, headers=ALICE, status=400)
+    body = assert_error(response, 400, 107)
+    assert "Unrecognized keys" in body["message"]
+
+
+def test_empty_principal_is_400(app):
+    body = {"data": {}, "permissions": {"read": [""]}}
+    response = app.post_json(records_url(), body, headers=ALICE, status=400)
+    assert assert_error(response, 400, 107)["details"][0]["name"] == "permissions.read.0"
+
+
+def test_write_with_non_json_content_type_and_no_body_is_415(app):
+    response = app.put(records_url() + "/r1", headers={**ALICE, "Content-Type": "text/plain"}, status=415)
+    assert_error(response, 415, 107)

@@ -11,7 +11,7 @@ def test_root_describes_the_server(app):
     assert body["http_api_version"] == "1.23"
     assert body["url"] == "http://localhost:80/v1/"
     assert body["settings"] == {"batch_max_requests": 25, "readonly": False, "explicit_permissions": True}
-    assert "default_bucket" in body["capabilities"]
+    assert set(body["capabilities"]) == {"default_bucket", "basicauth"}
     assert "user" not in body
 
 
@@ -74,8 +74,12 @@ def test_method_not_allowed_is_405_115(app):
 
 
 def test_unacceptable_accept_is_406(app):
-    assert_error(app.get("/v1/", headers={"Accept": "text/html"}, status=406), 406, 107)
-    app.get("/v1/", headers={"Accept": "application/json, */*;q=0.5"}, status=200)
+    assert_error(app.get("/v1/buckets", headers={**ALICE, "Accept": "text/html"}, status=406), 406, 107)
+    app.get("/v1/buckets", headers={**ALICE, "Accept": "application/json, */*;q=0.5"}, status=200)
+
+
+def test_root_answers_any_accept_header(app):
+    app.get("/v1/", headers={"Accept": "text/html"}, status=200)
 
 
 def test_cors_allows_origin_and_exposes_headers(app):
