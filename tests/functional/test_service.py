@@ -147,3 +147,16 @@ def test_error_bodies_have_kinto_shape(app):
     body = app.get("/v1/buckets/x", status=401).json
     assert set(body) >= {"code", "errno", "error", "message"}
     assert body["error"] == "Unauthorized"
+
+
+def test_backend_unavailable_is_503_with_retry_after(app, monkeypatch):
+    from kinto_server.errors import BackendUnavailable
+
+    def unavailable(**kwargs):
+        raise BackendUnavailable("database is down")
+
+    monkeypatch.setattr(app.app.registry.storage, "get_many", unavailable)
+    response = app.get("/v1/buckets/b", headers=ALICE, status=503)
+    assert_error(response, 503, 201)
+    assert response.headers["Retry-After"] == "3"
+    assert "database is down" not in response.text
