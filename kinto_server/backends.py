@@ -7,8 +7,12 @@ files keep working. The instances live on the registry
 """
 
 import importlib
+import logging
 
+from kinto_server.errors import BackendUnavailable
 from kinto_server.settings import ConfigurationError
+
+logger = logging.getLogger(__name__)
 
 IMPLEMENTATIONS = {
     "storage": {
@@ -45,7 +49,35 @@ def load(role, settings):
     return getattr(module, class_name).from_settings(settings)
 
 
+def _check_schemas(clients_by_role):
+    """Refuse to start on an outdated schema; start anyway (and answer 503)
+    when the database cannot be reached yet."""
+    from kinto_server.database import migrations
+
+    for role, client in clients_by_role.items():
+        try:
+            todo = migrations.pending(client, role)
+        except BackendUnavailable as error:
+            logger.warning("Cannot check the %s schema, database unavailable: %s", role, error)
+            continue
+        if todo:
+            names = ", ".join(str(m) for m in todo)
+            raise ConfigurationError(
+                f"The {role} database schema is not up to date ({names}): run `kinto_server migrate`."
+            )
+
+
 def includeme(config):
     settings = config.registry.settings
+    registry = config.registry
+    clients_by_role = {}
     for role in ("storage", "permission", "cache"):
-        setattr(config.registry, role, load(role, settings))
+        backend = load(role, settings)
+        setattr(registry, role, backend)
+        client = getattr(backend, "client", None)
+        if client is not None:
+            clients_by_role[role] = client
+    registry.database_clients = {id(c): c for c in clients_by_role.values()}.values()
+    if clients_by_role:
+        _check_schemas(clients_by_role)
+        config.include("kinto_server.database.transaction")

@@ -2,15 +2,24 @@ import pytest
 from webtest import TestApp
 
 from kinto_server import main
+from tests.backends import BACKENDS, database_client, settings_for
 from tests.support import BASE_SETTINGS
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The backend kind under test; PostgreSQL starts from an empty database."""
+    if request.param == "postgresql":
+        database_client()
+    return request.param
+
+
 @pytest.fixture
-def make_app():
-    """Build an app with extra settings (``kinto.`` prefix optional)."""
+def make_app(backend):
+    """Build an app on the backend under test, with extra settings."""
 
     def make(**overrides):
-        settings = {**BASE_SETTINGS, **{k.replace("__", "."): v for k, v in overrides.items()}}
+        settings = {**BASE_SETTINGS, **settings_for(backend), **overrides}
         return TestApp(main({}, **settings))
 
     return make

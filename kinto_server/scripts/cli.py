@@ -1,4 +1,4 @@
-"""The ``kinto_server`` command: ``init``, ``start`` and ``version``."""
+"""The ``kinto_server`` command: ``init``, ``migrate``, ``start`` and ``version``."""
 
 import argparse
 import secrets
@@ -58,6 +58,37 @@ def cmd_start(args):
     return 0
 
 
+def cmd_migrate(args):
+    """Create or upgrade the PostgreSQL schema of every backend that uses it."""
+    from pyramid.paster import get_appsettings
+
+    from kinto_server import backends, database, settings
+    from kinto_server.database import migrations
+    from kinto_server.errors import BackendUnavailable
+
+    ini = Path(args.ini)
+    if not ini.exists():
+        print(f"No such configuration file: {ini}", file=sys.stderr)
+        return 2
+    config = settings.load(get_appsettings(str(ini.resolve()), "main"))
+    roles = [r for r in migrations.COMPONENTS if backends.kind_of(config[f"{r}_backend"]) == "postgresql"]
+    if not roles:
+        print("No backend uses PostgreSQL in this configuration: nothing to migrate.")
+        return 0
+    try:
+        for role in roles:
+            done = migrations.migrate(database.client_for(config, role), role, dry_run=args.dry_run)
+            verb = "would apply" if args.dry_run else "applied"
+            for migration in done:
+                print(f"{verb} {migration}")
+            if not done:
+                print(f"{role}: schema up to date")
+    except BackendUnavailable as error:
+        print(f"Cannot reach the database: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_version(args):
     print(__version__)
     return 0
@@ -81,6 +112,11 @@ def parser():
     start.add_argument("--reload", action="store_true", help="restart when the code changes")
     start.add_argument("--port", type=int, help="port to listen on, instead of the file's")
     start.set_defaults(run=cmd_start)
+
+    migrate = commands.add_parser("migrate", help="Create or upgrade the PostgreSQL schema.")
+    migrate.add_argument("--ini", default="config/postgresql.ini", help="configuration file (default: %(default)s)")
+    migrate.add_argument("--dry-run", action="store_true", help="only list the migrations that would run")
+    migrate.set_defaults(run=cmd_migrate)
 
     version = commands.add_parser("version", help="Print the version.")
     version.set_defaults(run=cmd_version)

@@ -4,13 +4,15 @@ import pytest
 from waitress.server import create_server
 
 from kinto_server import main
+from tests.backends import settings_for
 from tests.support import BASE_SETTINGS
 
 
 @pytest.fixture
-def server_url():
+def server_url(backend):
     """A real HTTP server (waitress, in a thread) on a free loopback port."""
-    server = create_server(main({}, **BASE_SETTINGS), host="127.0.0.1", port=0, threads=4)
+    app = main({}, **BASE_SETTINGS, **settings_for(backend))
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
     stop = threading.Event()
 
     def serve():

@@ -1,11 +1,13 @@
 import pytest
 
 from kinto_server.storage.memory import MemoryStorage
+from kinto_server.storage.postgresql import PostgreSQLStorage
+from tests.backends import BACKENDS, database_client
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=BACKENDS)
 def storage(request):
     """Every storage backend, so each contract test runs on all of them."""
-    backend = MemoryStorage()
-    yield backend
-    backend.flush()
+    if request.param == "postgresql":
+        return PostgreSQLStorage(database_client())
+    return MemoryStorage()

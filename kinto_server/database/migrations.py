@@ -1,0 +1,86 @@
+"""Versioned schema migrations: numbered SQL files under
+``migrations/postgresql/<component>/`` (component: storage, permission,
+cache), applied in order, each in its own transaction together with its row
+in the ``schema_migrations`` version table. Applying is idempotent, and an
+advisory lock keeps two migrating processes from running the same file.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations" / "postgresql"
+COMPONENTS = ("storage", "permission", "cache")
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+LOCK_KEY = 48151623  # pg_advisory_xact_lock key of the migrations
+
+VERSION_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        component TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        PRIMARY KEY (component, version)
+    )
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    component: str
+    version: int
+    name: str
+    path: Path
+
+    def __str__(self):
+        return f"{self.component} {self.version:04d}_{self.name}"
+
+
+def available(component, directory=MIGRATIONS_DIR):
+    """The migration files of ``component``, in version order."""
+    found = []
+    for path in sorted((directory / component).glob("*.sql")):
+        match = _FILE.match(path.name)
+        if match:
+            found.append(Migration(component, int(match.group(1)), match.group(2), path))
+    return found
+
+
+def applied_versions(client, component):
+    rows = client.execute(
+        VERSION_TABLE + "; SELECT version FROM schema_migrations WHERE component = %(c)s", {"c": component}
+    )
+    return {row[0] for row in rows}
+
+
+def pending(client, component, directory=MIGRATIONS_DIR):
+    done = applied_versions(client, component)
+    return [m for m in available(component, directory) if m.version not in done]
+
+
+def apply(client, migration):
+    """Run one migration file and record it, in one transaction."""
+    with client.connect() as connection:
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": LOCK_KEY})
+        connection.exec_driver_sql(VERSION_TABLE)
+        already = connection.exec_driver_sql(
+            "SELECT 1 FROM schema_migrations WHERE component = %(c)s AND version = %(v)s",
+            {"c": migration.component, "v": migration.version},
+        ).fetchall()
+        if already:
+            return False
+        connection.exec_driver_sql(migration.path.read_text(encoding="utf-8").replace("%", "%%"))
+        connection.exec_driver_sql(
+            "INSERT INTO schema_migrations (component, version, name) VALUES (%(c)s, %(v)s, %(n)s)",
+            {"c": migration.component, "v": migration.version, "n": migration.name},
+        )
+        return True
+
+
+def migrate(client, component, dry_run=False, target=None, directory=MIGRATIONS_DIR):
+    """Apply (or, with ``dry_run``, only list) the pending migrations of
+    ``component`` up to ``target``; return them."""
+    todo = [m for m in pending(client, component, directory) if target is None or m.version <= target]
+    if not dry_run:
+        todo = [m for m in todo if apply(client, m)]
+    return todo

@@ -1,0 +1,109 @@
+"""PostgreSQL permission backend: ``access_control_entries`` (object URI,
+permission, principal) and ``user_principals`` (user id, group URI)."""
+
+from collections import defaultdict
+
+from kinto_server import database
+from kinto_server.permission import PermissionBackend
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PostgreSQLPermission(PermissionBackend):
+    def __init__(self, client):
+        self.client = client
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(database.client_for(settings, "permission"))
+
+    def _run(self, sql, params=None):
+        return self.client.execute(sql, params)
+
+    def get_objects_permissions(self, *, object_uris):
+        if not object_uris:
+            return []
+        rows = self._run(
+            "SELECT object_id, permission, principal FROM access_control_entries WHERE object_id = ANY(%(uris)s)",
+            {"uris": list(object_uris)},
+        )
+        found = defaultdict(lambda: defaultdict(set))
+        for uri, permission, principal in rows:
+            found[uri][permission].add(principal)
+        return [dict(found[uri]) if uri in found else {} for uri in object_uris]
+
+    def replace_object_permissions(self, *, object_uri, permissions):
+        if not permissions:
+            return
+        # Two statements: a row deleted and re-inserted by one statement would
+        # be modified twice in one command, which PostgreSQL refuses.
+        self._run(
+            "DELETE FROM access_control_entries WHERE object_id = %(uri)s AND permission = ANY(%(permissions)s)",
+            {"uri": object_uri, "permissions": list(permissions)},
+        )
+        rows = [(perm, principal) for perm, principals in permissions.items() for principal in principals]
+        if rows:
+            self._run(
+                """
+                INSERT INTO access_control_entries (object_id, permission, principal)
+                SELECT %(uri)s, p, u FROM unnest(%(perms)s::text[], %(principals)s::text[]) AS v(p, u)
+                ON CONFLICT DO NOTHING
+                """,
+                {"uri": object_uri, "perms": [p for p, _ in rows], "principals": [u for _, u in rows]},
+            )
+
+    def delete_object_permissions(self, *, object_uri, with_children=True):
+        if with_children:
+            self._run(
+                "DELETE FROM access_control_entries WHERE object_id = %(uri)s OR object_id LIKE %(below)s",
+                {"uri": object_uri, "below": _escape_like(object_uri + "/") + "%"},
+            )
+        else:
+            self._run("DELETE FROM access_control_entries WHERE object_id = %(uri)s", {"uri": object_uri})
+
+    def get_accessible_objects(self, *, principals, permissions, uri_prefix=""):
+        rows = self._run(
+            """
+            SELECT object_id, permission FROM access_control_entries
+            WHERE principal = ANY(%(principals)s) AND permission = ANY(%(permissions)s)
+              AND object_id LIKE %(prefix)s
+            """,
+            {
+                "principals": list(principals),
+                "permissions": list(permissions),
+                "prefix": _escape_like(uri_prefix) + "%",
+            },
+        )
+        found = defaultdict(set)
+        for uri, permission in rows:
+            found[uri].add(permission)
+        return dict(found)
+
+    def add_user_principal(self, *, user_id, principal):
+        self._run(
+            "INSERT INTO user_principals (user_id, principal) VALUES (%(user)s, %(principal)s) ON CONFLICT DO NOTHING",
+            {"user": user_id, "principal": principal},
+        )
+
+    def remove_user_principal(self, *, user_id, principal):
+        self._run(
+            "DELETE FROM user_principals WHERE user_id = %(user)s AND principal = %(principal)s",
+            {"user": user_id, "principal": principal},
+        )
+
+    def remove_principal(self, *, principal):
+        self._run("DELETE FROM user_principals WHERE principal = %(principal)s", {"principal": principal})
+
+    def get_user_principals(self, *, user_ids):
+        rows = self._run(
+            "SELECT DISTINCT principal FROM user_principals WHERE user_id = ANY(%(users)s)", {"users": list(user_ids)}
+        )
+        return {row[0] for row in rows}
+
+    def flush(self):
+        self._run("TRUNCATE access_control_entries, user_principals")
+
+    def heartbeat(self):
+        return self.client.heartbeat()

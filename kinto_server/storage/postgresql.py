@@ -1,0 +1,256 @@
+"""PostgreSQL storage: one ``objects`` table for every resource, live objects
+and tombstones, and a ``timestamps`` table with the last timestamp handed
+out per parent.
+
+How timestamps stay exact under concurrency
+-------------------------------------------
+Every write (create, update, delete) first upserts its parent's row in
+``timestamps``, setting it to ``GREATEST(clock, previous + 1)`` and taking that
+value as the object's ``last_modified``. The upsert locks the row until the
+writing transaction ends, so writers of one parent (in any process, on any
+connection) take their timestamps one after the other, each *after* the
+previous writer has committed: timestamps are unique, strictly increasing,
+and ordered as the commits are. PostgreSQL makes a transaction visible before
+it releases its locks, so when a reader sees timestamp T committed, every
+write that will ever get a timestamp <= T has already committed: a
+``_since=T`` poll can never miss a write that commits later. Lists and their
+ETag are read in one REPEATABLE READ snapshot (see the transaction tween), so
+the ETag never runs ahead of the objects returned with it.
+"""
+
+from kinto_server import database
+from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage.sql import Params, dumps, order_and_keyset, where_filters
+
+CLOCK = "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
+TOMBSTONE_DATA = '{"deleted": true}'
+
+# Lock the parent's timestamp row and hand out the next timestamp (see above).
+BUMP = f"""
+    INSERT INTO timestamps AS t (parent_id, resource_name, last_modified)
+    VALUES (%(parent_id)s, %(resource_name)s, GREATEST(%(requested)s, {CLOCK}) + %(count)s - 1)
+    ON CONFLICT (parent_id, resource_name) DO UPDATE
+        SET last_modified = GREATEST(EXCLUDED.last_modified, t.last_modified + %(count)s)
+    RETURNING t.last_modified
+"""
+
+UPSERT = f"""
+    WITH ts AS ({BUMP})
+    INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
+    SELECT %(parent_id)s, %(resource_name)s, %(id)s, ts.last_modified, FALSE, CAST(%(data)s AS jsonb) FROM ts
+    ON CONFLICT (parent_id, resource_name, id) DO UPDATE
+        SET last_modified = EXCLUDED.last_modified, deleted = FALSE, data = EXCLUDED.data
+        {{condition}}
+    RETURNING last_modified
+"""
+CREATE = UPSERT.format(condition="WHERE objects.deleted")
+UPDATE = UPSERT.format(condition="")
+
+DELETE = f"""
+    WITH ts AS ({BUMP})
+    UPDATE objects SET deleted = TRUE, data = '{TOMBSTONE_DATA}', last_modified = ts.last_modified
+    FROM ts
+    WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
+    RETURNING objects.last_modified
+"""
+
+TIMESTAMP = "SELECT last_modified FROM timestamps WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s"
+INIT_TIMESTAMP = f"""
+    INSERT INTO timestamps (parent_id, resource_name, last_modified)
+    VALUES (%(parent_id)s, %(resource_name)s, {CLOCK})
+    ON CONFLICT (parent_id, resource_name) DO NOTHING
+"""
+
+GET = """
+    SELECT last_modified, data FROM objects
+    WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
+"""
+
+GET_MANY = """
+    SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data
+    FROM objects o
+    JOIN unnest(%(resource_names)s::text[], %(parent_ids)s::text[], %(ids)s::text[]) AS k(resource_name, parent_id, id)
+      ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
+    WHERE NOT o.deleted
+"""
+
+MARK_DELETED = f"""
+    UPDATE objects AS o SET deleted = TRUE, data = '{TOMBSTONE_DATA}', last_modified = v.last_modified
+    FROM unnest(%(ids)s::text[], %(stamps)s::bigint[]) AS v(id, last_modified)
+    WHERE o.parent_id = %(parent_id)s AND o.resource_name = %(resource_name)s AND o.id = v.id
+"""
+
+
+def _object(object_id, last_modified, deleted, data):
+    if deleted:
+        return {"id": object_id, "last_modified": last_modified, "deleted": True}
+    obj = dict(data)
+    obj["id"] = object_id
+    obj["last_modified"] = last_modified
+    return obj
+
+
+def _stored_data(obj):
+    data = {k: v for k, v in obj.items() if k not in ("id", "last_modified")}
+    return dumps(data)
+
+
+def _requested(obj):
+    requested = obj.get("last_modified")
+    valid = isinstance(requested, int) and not isinstance(requested, bool) and 0 < requested < 2**62
+    return requested if valid else 0
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PostgreSQLStorage(Storage):
+    def __init__(self, client):
+        self.client = client
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(database.client_for(settings, "storage"))
+
+    def _run(self, sql, params):
+        return self.client.execute(sql, params)
+
+    def resource_timestamp(self, *, resource_name, parent_id):
+        params = {"parent_id": parent_id, "resource_name": resource_name}
+        rows = self._run(TIMESTAMP, params)
+        if not rows:
+            # First look at an empty parent: fix its timestamp now, so that
+            # any later write gets a higher one.
+            self._run(INIT_TIMESTAMP, params)
+            rows = self._run(TIMESTAMP, params)
+        return rows[0][0]
+
+    def get(self, *, resource_name, parent_id, object_id):
+        rows = self._run(GET, {"parent_id": parent_id, "resource_name": resource_name, "id": object_id})
+        if not rows:
+            raise ObjectNotFoundError(object_id)
+        last_modified, data = rows[0]
+        return _object(object_id, last_modified, False, data)
+
+    def get_many(self, *, keys):
+        if not keys:
+            return {}
+        resource_names, parent_ids, ids = (list(column) for column in zip(*keys, strict=True))
+        params = {"resource_names": resource_names, "parent_ids": parent_ids, "ids": ids}
+        rows = self._run(GET_MANY, params)
+        return {(rn, pid, oid): _object(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
+
+    def _write(self, sql, resource_name, parent_id, object_id, obj):
+        params = {
+            "parent_id": parent_id,
+            "resource_name": resource_name,
+            "id": object_id,
+            "requested": _requested(obj),
+            "count": 1,
+            "data": _stored_data(obj),
+        }
+        rows = self._run(sql, params)
+        if not rows:
+            return None
+        stored = dict(obj)
+        stored["id"] = object_id
+        stored["last_modified"] = rows[0][0]
+        return stored
+
+    def create(self, *, resource_name, parent_id, obj):
+        created = self._write(CREATE, resource_name, parent_id, obj["id"], obj)
+        if created is None:
+            existing = self.get(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
+            raise ObjectExistsError(existing)
+        return created
+
+    def update(self, *, resource_name, parent_id, object_id, obj):
+        return self._write(UPDATE, resource_name, parent_id, object_id, obj)
+
+    def delete(self, *, resource_name, parent_id, object_id, last_modified=None):
+        params = {
+            "parent_id": parent_id,
+            "resource_name": resource_name,
+            "id": object_id,
+            "requested": _requested({"last_modified": last_modified}),
+            "count": 1,
+        }
+        rows = self._run(DELETE, params)
+        if not rows:
+            raise ObjectNotFoundError(object_id)
+        return {"id": object_id, "last_modified": rows[0][0], "deleted": True}
+
+    def _scope(self, params, resource_name, parent_id, filters, object_ids, include_deleted=False):
+        clauses = [
+            f"parent_id = {params.add(parent_id)}",
+            f"resource_name = {params.add(resource_name)}",
+            where_filters(filters, params),
+        ]
+        if not include_deleted:
+            clauses.append("NOT deleted")
+        if object_ids is not None:
+            clauses.append(f"id = ANY({params.add(list(object_ids))})")
+        return " AND ".join(clauses)
+
+    def delete_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        params = Params()
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
+        rows = self._run(f"SELECT id FROM objects WHERE {scope} ORDER BY last_modified FOR UPDATE", params)
+        if not rows:
+            return []
+        ids = [row[0] for row in rows]
+        bump = {"parent_id": parent_id, "resource_name": resource_name, "requested": 0, "count": len(ids)}
+        top = self._run(BUMP, bump)[0][0]
+        stamps = list(range(top - len(ids) + 1, top + 1))
+        self._run(MARK_DELETED, {**bump, "ids": ids, "stamps": stamps})
+        return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
+
+    def delete_tree(self, *, parent_uri):
+        params = {"uri": parent_uri, "below": _escape_like(parent_uri + "/") + "%"}
+        for table in ("objects", "timestamps"):
+            self._run(f"DELETE FROM {table} WHERE parent_id = %(uri)s OR parent_id LIKE %(below)s", params)
+
+    def purge_deleted(self, *, resource_name, parent_id, before=None):
+        params = Params()
+        clauses = ["deleted", f"resource_name = {params.add(resource_name)}"]
+        if parent_id is not None:
+            clauses.append(f"parent_id = {params.add(parent_id)}")
+        if before is not None:
+            clauses.append(f"last_modified < {params.add(before)}")
+        rows = self._run(
+            f"WITH gone AS (DELETE FROM objects WHERE {' AND '.join(clauses)} RETURNING 1) SELECT count(*) FROM gone",
+            params,
+        )
+        return rows[0][0]
+
+    def list_all(
+        self,
+        *,
+        resource_name,
+        parent_id,
+        filters=(),
+        sorting=DEFAULT_SORT,
+        after=None,
+        limit=None,
+        include_deleted=False,
+        object_ids=None,
+    ):
+        params = Params()
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids, include_deleted)
+        order, keyset = order_and_keyset(sorting, after, params)
+        sql = f"SELECT id, last_modified, deleted, data FROM objects WHERE {scope} AND {keyset} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {params.add(limit)}"
+        return [_object(*row) for row in self._run(sql, params)]
+
+    def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        params = Params()
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
+        return self._run(f"SELECT count(*) FROM objects WHERE {scope}", params)[0][0]
+
+    def flush(self):
+        self._run("TRUNCATE objects, timestamps", {})
+
+    def heartbeat(self):
+        return self.client.heartbeat()

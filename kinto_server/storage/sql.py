@@ -1,0 +1,180 @@
+"""Filters, sort keys and pagination keys compiled to PostgreSQL.
+
+Every value and every field name from a request reaches the database as a
+bound parameter: field names become ``text[]`` paths for ``data #> path``,
+so no user input is ever part of the SQL text.
+
+The semantics are the memory backend's (:mod:`kinto_server.storage.evaluation`):
+comparisons only between values of one JSON type, strings compared by code
+point (``COLLATE "C"``), mixed types sorted null < string < number < boolean
+< array < object, objects lacking the field last in ascending order, ties
+broken by id.
+"""
+
+import ujson
+
+from kinto_server.storage import Operator
+from kinto_server.storage.evaluation import MISSING, resolve
+
+COLUMNS = ("id", "last_modified")
+COMPARATORS = {Operator.LT: "<", Operator.GT: ">", Operator.MIN: ">=", Operator.MAX: "<="}
+
+
+class Params(dict):
+    """Bound parameters of one statement, named ``p0``, ``p1``..."""
+
+    def add(self, value):
+        name = f"p{len(self)}"
+        self[name] = value
+        return f"%({name})s"
+
+
+def dumps(value):
+    return ujson.dumps(value, escape_forward_slashes=False)
+
+
+def _json_type(value):
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def _value(field, params):
+    return f"(data #> {params.add(field.split('.'))})"
+
+
+def _compare_json(x, op, value, params):
+    kind = _json_type(value)
+    if kind == "string":
+        return f"(jsonb_typeof({x}) = 'string' AND ({x} #>> '{{}}') COLLATE \"C\" {op} {params.add(value)})"
+    if kind == "number":
+        cast = f"CAST({params.add(value)} AS numeric)"
+        return f"(jsonb_typeof({x}) = 'number' AND ({x} #>> '{{}}')::numeric {op} {cast})"
+    if kind == "boolean":
+        return f"(jsonb_typeof({x}) = 'boolean' AND {x} {op} CAST({params.add(dumps(value))} AS jsonb))"
+    return "FALSE"
+
+
+def _like_pattern(value):
+    text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if "*" not in text:
+        text = f"*{text}*"
+    return text.replace("*", "%")
+
+
+def _column_filter(flt, params):
+    column, value, op = flt.field, flt.value, flt.operator
+    if op is Operator.HAS:
+        return "TRUE" if value else "FALSE"
+    expected = str if column == "id" else int
+    if op in (Operator.IN, Operator.EXCLUDE):
+        values = [v for v in value if isinstance(v, expected) and not isinstance(v, bool)]
+        clause = f"{column} = ANY({params.add(values)})"
+        return clause if op is Operator.IN else f"NOT ({clause})"
+    if op is Operator.LIKE:
+        return f"({column}::text ILIKE {params.add(_like_pattern(value))})" if column == "id" else "FALSE"
+    if op in (Operator.CONTAINS, Operator.CONTAINS_ANY):
+        return "FALSE"
+    matches_type = isinstance(value, expected) and not isinstance(value, bool)
+    if op is Operator.EQ:
+        return f"{column} = {params.add(value)}" if matches_type else "FALSE"
+    if op is Operator.NOT:
+        return f"{column} <> {params.add(value)}" if matches_type else "TRUE"
+    return f"{column} {COMPARATORS[op]} {params.add(value)}" if matches_type else "FALSE"
+
+
+def filter_sql(flt, params):
+    """A boolean SQL expression for one filter."""
+    if flt.field in COLUMNS:
+        return _column_filter(flt, params)
+    x, op, value = _value(flt.field, params), flt.operator, flt.value
+    if op is Operator.EQ:
+        return f"{x} = CAST({params.add(dumps(value))} AS jsonb)"
+    if op is Operator.NOT:
+        return f"({x} IS NULL OR {x} <> CAST({params.add(dumps(value))} AS jsonb))"
+    if op in (Operator.IN, Operator.EXCLUDE):
+        clause = f"{x} = ANY(CAST({params.add([dumps(v) for v in value])} AS jsonb[]))"
+        return clause if op is Operator.IN else f"({x} IS NULL OR NOT ({clause}))"
+    if op is Operator.HAS:
+        return f"{x} IS NOT NULL" if value else f"{x} IS NULL"
+    if op is Operator.LIKE:
+        return f"(jsonb_typeof({x}) = 'string' AND ({x} #>> '{{}}') ILIKE {params.add(_like_pattern(value))})"
+    if op is Operator.CONTAINS:
+        return f"(jsonb_typeof({x}) = 'array' AND {x} @> CAST({params.add(dumps(value))} AS jsonb))"
+    if op is Operator.CONTAINS_ANY:
+        values = f"jsonb_array_elements(CAST({params.add(dumps(value))} AS jsonb))"
+        return f"(jsonb_typeof({x}) = 'array' AND EXISTS (SELECT 1 FROM {values} AS e(v) WHERE {x} @> jsonb_build_array(e.v)))"
+    return _compare_json(x, COMPARATORS[op], value, params)
+
+
+def where_filters(filters, params):
+    return " AND ".join(filter_sql(f, params) for f in filters) or "TRUE"
+
+
+# Sort keys: a data field sorts by four sub-keys (type rank, string, number,
+# other JSON), none of them NULL, so that keyset comparisons stay simple.
+_RANKS = {"null": 0, "string": 1, "number": 2, "boolean": 3, "array": 4, "object": 5}
+_MISSING_RANK = 7
+
+
+def _rank_sql(x):
+    cases = " ".join(f"WHEN '{name}' THEN {rank}" for name, rank in _RANKS.items())
+    return f"(CASE WHEN {x} IS NULL THEN {_MISSING_RANK} ELSE (CASE jsonb_typeof({x}) {cases} END) END)"
+
+
+def _rank_of(value):
+    if value is MISSING:
+        return _MISSING_RANK
+    if value is None:
+        return 0
+    kind = _json_type(value)
+    if kind is not None:
+        return _RANKS[kind]
+    return 4 if isinstance(value, list) else 5
+
+
+def sort_keys(sort, params):
+    """``[(sql expression, value of the key for an object, cast)]`` for one sort."""
+    if sort.field in COLUMNS:
+        return [(sort.field, lambda obj, f=sort.field: obj.get(f), "")]
+    x = _value(sort.field, params)
+    string = f"COALESCE(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END, '') COLLATE \"C\""
+    number = f"COALESCE(CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x} #>> '{{}}')::numeric END, 0)"
+    other = f"COALESCE(CASE WHEN jsonb_typeof({x}) IN ('boolean', 'array', 'object') THEN {x} END, 'null'::jsonb)"
+
+    def value(obj, field=sort.field):
+        return resolve(obj, field)
+
+    return [
+        (_rank_sql(x), lambda obj: _rank_of(value(obj)), ""),
+        (string, lambda obj: v if isinstance(v := value(obj), str) else "", ""),
+        (number, lambda obj: v if _json_type(v := value(obj)) == "number" else 0, "numeric"),
+        (other, lambda obj: dumps(v) if _rank_of(v := value(obj)) in (3, 4, 5) else "null", "jsonb"),
+    ]
+
+
+def order_and_keyset(sorting, after, params):
+    """The ORDER BY clause, and the WHERE clause selecting rows after ``after``."""
+    keys = []
+    for sort in sorting:
+        keys.extend((expr, value, cast, sort.descending) for expr, value, cast in sort_keys(sort, params))
+    keys.append(("id", lambda obj: obj.get("id", ""), "", False))
+    order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, _, _, desc in keys)
+    if after is None:
+        return order, "TRUE"
+    bound = []
+    for expr, value, cast, desc in keys:
+        placeholder = params.add(value(after))
+        bound.append((expr, f"CAST({placeholder} AS {cast})" if cast else placeholder, desc))
+    branches = []
+    for i, (expr, placeholder, desc) in enumerate(bound):
+        equal = [f"{e} = {p}" for e, p, _ in bound[:i]]
+        branches.append("(" + " AND ".join(equal + [f"{expr} {'<' if desc else '>'} {placeholder}"]) + ")")
+    first_expr, first_placeholder, first_desc = bound[0]
+    # A redundant bound on the leading key lets an index serve the range.
+    leading = f"{first_expr} {'<=' if first_desc else '>='} {first_placeholder}"
+    return order, f"({leading} AND ({' OR '.join(branches)}))"

@@ -1,0 +1,57 @@
+"""Which backends the tests run on, and how to reach the test database.
+
+Every contract test and every HTTP test runs once per backend. PostgreSQL
+tests use ``KINTO_TEST_DATABASE_URL`` (default: the local server's
+``kinto_server_test`` database); when it cannot be reached they are skipped
+with the reason, except with ``CI=true`` where they fail.
+``KINTO_TEST_BACKENDS=memory`` limits a local run to one backend.
+"""
+
+import functools
+import os
+
+import pytest
+
+DATABASE_URL = os.environ.get("KINTO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kinto_server_test")
+BACKENDS = [b for b in os.environ.get("KINTO_TEST_BACKENDS", "memory,postgresql").split(",") if b]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TABLES = "objects, timestamps, access_control_entries, user_principals, cache"
+
+
+def settings_for(backend):
+    if backend == "memory":
+        return {}
+    return {
+        f"kinto.{role}_{key}": value
+        for role in ("storage", "permission", "cache")
+        for key, value in (("backend", "postgresql"), ("url", DATABASE_URL))
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _prepared_database():
+    """Migrate the test database once; return (client, None) or (None, reason)."""
+    from kinto_server import database
+    from kinto_server.database import migrations
+    from kinto_server.errors import BackendUnavailable
+    from kinto_server.settings import load
+
+    settings = load(settings_for("postgresql"), environ={})
+    try:
+        client = database.client_for(settings, "storage")
+        for component in migrations.COMPONENTS:
+            migrations.migrate(client, component)
+    except BackendUnavailable as error:
+        return None, f"PostgreSQL is not reachable at {DATABASE_URL}: {error}"
+    return client, None
+
+
+def database_client():
+    """The migrated test database's client, emptied; skip (or fail in CI) if absent."""
+    client, reason = _prepared_database()
+    if client is None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL tests are mandatory in CI. {reason}")
+        pytest.skip(reason)
+    client.execute(f"TRUNCATE {TABLES}")
+    return client
