@@ -106,8 +106,9 @@ def filter_sql(flt, params):
     if op is Operator.CONTAINS:
         return f"(jsonb_typeof({x}) = 'array' AND {x} @> CAST({params.add(dumps(value))} AS jsonb))"
     if op is Operator.CONTAINS_ANY:
-        values = f"jsonb_array_elements(CAST({params.add(dumps(value))} AS jsonb))"
-        return f"(jsonb_typeof({x}) = 'array' AND EXISTS (SELECT 1 FROM {values} AS e(v) WHERE {x} @> jsonb_build_array(e.v)))"
+        values = f"jsonb_array_elements(CAST({params.add(dumps(value))} AS jsonb)) AS e(v)"
+        any_found = f"EXISTS (SELECT 1 FROM {values} WHERE {x} @> jsonb_build_array(e.v))"
+        return f"(jsonb_typeof({x}) = 'array' AND {any_found})"
     return _compare_json(x, COMPARATORS[op], value, params)
 
 
