@@ -81,3 +81,7 @@ def includeme(config):
     if clients_by_role:
         _check_schemas(clients_by_role)
         config.include("kinto_server.database.transaction")
+    if len(clients_by_role) < 3:
+        from kinto_server.middleware import SERVICE_STATE
+
+        config.add_tween("kinto_server.middleware.memory_writes.memory_writes_tween_factory", under=SERVICE_STATE)

@@ -32,17 +32,27 @@ def read_permission(ref):
     return "read:attributes" if ref.resource in (BUCKET, COLLECTION) else "read"
 
 
-def _save(request, target, data, sent_permissions, replace_permissions, create):
-    """Store ``data`` and the merged ACEs; return the Outcome of the write."""
+def _save(request, target, data, sent_permissions, replace_permissions, create, on_exists="return"):
+    """Store ``data`` and the merged ACEs; return the Outcome of the write.
+
+    When ``create`` finds the object already there (a concurrent request
+    created it), ``on_exists`` says what to do: ``return`` it (POST),
+    ``refuse`` with 412 (conditional PUT) or ``replace`` it (PUT)."""
     registry = request.registry
     ref, old = target.ref, target.obj
     storage = registry.storage
+    new = None
     if create:
         try:
             new = storage.create(resource_name=ref.resource.name, parent_id=ref.parent_uri, obj=data)
         except ObjectExistsError as exists:
-            return Outcome(exists.existing, {}, status=200, timestamp=exists.existing["last_modified"])
-    else:
+            existing = exists.existing
+            if on_exists == "refuse":
+                raise preconditions.modified_meanwhile(existing["last_modified"], existing) from None
+            if on_exists == "return":
+                return Outcome(existing, {}, status=200, timestamp=existing["last_modified"])
+            old = existing
+    if new is None:
         new = storage.update(
             resource_name=ref.resource.name, parent_id=ref.parent_uri, object_id=ref.object_id, obj=data
         )
@@ -87,7 +97,13 @@ def put_object(request, ref, body):
     data = ref.resource.with_defaults(dict(body.get("data") or {}))
     _body_id(ref, data)
     data["id"] = ref.object_id
-    return _save(request, target, data, body.get("permissions"), True, create=False)
+    if exists:
+        return _save(request, target, data, body.get("permissions"), True, create=False)
+    # Created meanwhile by a concurrent request: a conditional PUT must not
+    # overwrite it; a plain PUT replaces it, as it would have a moment later.
+    conditional = "If-Match" in request.headers or "If-None-Match" in request.headers
+    on_exists = "refuse" if conditional else "replace"
+    return _save(request, target, data, body.get("permissions"), True, create=True, on_exists=on_exists)
 
 
 def _require_create(request, target):

@@ -44,7 +44,8 @@ class Target:
         self.access = Access.load(request, ref)
         lineage = ref.lineage() if ref is not None else []
         keys = [(r.resource.name, r.parent_uri, r.object_id) for r in lineage]
-        found = request.registry.storage.get_many(keys=keys)
+        writing = request.method not in ("GET", "HEAD")
+        found = request.registry.storage.get_many(keys=keys, lock_lineage=writing)
         self._objects = {r.uri: found.get(k) for r, k in zip(lineage, keys, strict=True)}
 
     @property

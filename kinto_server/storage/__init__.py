@@ -80,9 +80,15 @@ class Storage(abc.ABC):
         """Return the live object, or raise :class:`ObjectNotFoundError`."""
 
     @abc.abstractmethod
-    def get_many(self, *, keys):
+    def get_many(self, *, keys, lock_lineage=False):
         """Return ``{(resource_name, parent_id, object_id): object}`` for the live
-        objects among ``keys``; missing ones are absent from the result."""
+        objects among ``keys``; missing ones are absent from the result.
+
+        With ``lock_lineage`` (``keys`` being an object's ancestors then the
+        object), a transactional backend locks them until the end of the
+        transaction: the ancestors so that they cannot be deleted meanwhile,
+        the object itself so that a concurrent write waits, and then sees this
+        one, before checking its preconditions."""
 
     @abc.abstractmethod
     def create(self, *, resource_name, parent_id, obj):

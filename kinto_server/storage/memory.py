@@ -74,7 +74,9 @@ class MemoryStorage(Storage):
             raise ObjectNotFoundError(object_id)
         return dict(obj)
 
-    def get_many(self, *, keys):
+    def get_many(self, *, keys, lock_lineage=False):
+        # Write requests on memory are serialized as a whole (see
+        # kinto_server.middleware.memory_writes): no lock is needed here.
         found = {}
         for resource_name, parent_id, object_id in keys:
             siblings = self._siblings.get((resource_name, parent_id))

@@ -73,6 +73,14 @@ GET_MANY = """
       ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
     WHERE NOT o.deleted
 """
+# Locking reads (see get_many): FOR SHARE keeps ancestors from being deleted
+# while a child is written; FOR UPDATE makes concurrent writers of one object
+# take turns, each seeing the previous one's result before its If-Match check.
+GET_ONE_LOCKED = """
+    SELECT last_modified, data FROM objects
+    WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
+    FOR {mode}
+"""
 
 MARK_DELETED = f"""
     UPDATE objects AS o SET deleted = TRUE, data = '{TOMBSTONE_DATA}', last_modified = v.last_modified
@@ -133,13 +141,27 @@ class PostgreSQLStorage(Storage):
         last_modified, data = rows[0]
         return _object(object_id, last_modified, False, data)
 
-    def get_many(self, *, keys):
+    def get_many(self, *, keys, lock_lineage=False):
         if not keys:
             return {}
+        if lock_lineage:
+            return self._get_lineage_locked(keys)
         resource_names, parent_ids, ids = (list(column) for column in zip(*keys, strict=True))
         params = {"resource_names": resource_names, "parent_ids": parent_ids, "ids": ids}
         rows = self._run(GET_MANY, params)
         return {(rn, pid, oid): _object(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
+
+    def _get_lineage_locked(self, keys):
+        """Lock top-down, one row at a time, so that lockers never cross."""
+        found = {}
+        for position, key in enumerate(keys):
+            resource_name, parent_id, object_id = key
+            mode = "UPDATE" if position == len(keys) - 1 else "SHARE"
+            params = {"parent_id": parent_id, "resource_name": resource_name, "id": object_id}
+            rows = self._run(GET_ONE_LOCKED.format(mode=mode), params)
+            if rows:
+                found[key] = _object(object_id, rows[0][0], False, rows[0][1])
+        return found
 
     def _write(self, sql, resource_name, parent_id, object_id, obj):
         params = {

@@ -1,0 +1,108 @@
+"""Real server processes for system tests: an ini file, a free port, a
+process that is stopped at the end."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import requests
+
+INI = """
+[app:main]
+use = egg:kinto_server
+kinto.userid_hmac_secret = system-tests
+kinto.includes = kinto_server.plugins.default_bucket
+kinto.storage_backend = postgresql
+kinto.storage_url = {url}
+kinto.storage_pool_size = {pool_size}
+kinto.storage_pool_timeout = 5
+kinto.permission_backend = postgresql
+kinto.permission_url = {url}
+kinto.cache_backend = postgresql
+kinto.cache_url = {url}
+kinto.retry_after_seconds = 1
+
+[server:main]
+use = egg:waitress#main
+host = 127.0.0.1
+port = {port}
+threads = {threads}
+
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARNING
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(asctime)s %(levelname)s [%(name)s] %(message)s
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_ini(directory, url, threads=4, name="server"):
+    port = free_port()
+    path = Path(directory) / f"{name}-{port}.ini"
+    path.write_text(INI.format(url=url, port=port, threads=threads, pool_size=threads + 2))
+    return path, port
+
+
+def wait_until_up(port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/__lbheartbeat__", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+class ServerProcess:
+    """``kinto_server start`` on an ini file, in its own process."""
+
+    def __init__(self, ini, port, log_path):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/v1"
+        self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        command = [sys.executable, "-m", "kinto_server.scripts.cli", "start", "--ini", str(ini)]
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ))
+        wait_until_up(port)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def session(user="alice", password="secret"):
+    s = requests.Session()
+    s.auth = (user, password)
+    return s
