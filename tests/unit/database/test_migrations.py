@@ -1,0 +1,100 @@
+"""Schema migrations, on a database of their own created for each test."""
+
+import pytest
+
+from kinto_server import database
+from kinto_server.database import migrations
+from kinto_server.scripts import cli
+from tests.backends import DATABASE_URL, database_client
+
+NAME = "kinto_server_migrations_test"
+URL = DATABASE_URL.rsplit("/", 1)[0] + "/" + NAME
+
+
+@pytest.fixture
+def client():
+    admin = database_client()  # skips (or fails in CI) without PostgreSQL
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)")
+        connection.exec_driver_sql(f"CREATE DATABASE {NAME}")
+    client = database.PostgreSQLClient(database.normalized_url(URL))
+    yield client
+    client.engine.dispose()
+
+
+def indexes(client):
+    return {row[0] for row in client.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'objects'")}
+
+
+def test_every_component_has_numbered_migrations():
+    for component in migrations.COMPONENTS:
+        versions = [m.version for m in migrations.available(component)]
+        assert versions == list(range(1, len(versions) + 1))
+
+
+def test_upgrade_from_first_version_to_latest_keeps_data(client):
+    first = migrations.migrate(client, "storage", target=1)
+    assert [m.version for m in first] == [1]
+    assert "idx_objects_live_timestamp" not in indexes(client)
+    client.execute(
+        "INSERT INTO objects (parent_id, resource_name, id, last_modified, data) VALUES ('/buckets/b', 'collection', 'c', 1, '{\"x\": 1}')"
+    )
+    rest = migrations.migrate(client, "storage")
+    assert [m.version for m in rest] == [m.version for m in migrations.available("storage")][1:]
+    assert "idx_objects_live_timestamp" in indexes(client)
+    assert client.execute("SELECT data FROM objects WHERE id = 'c'") == [({"x": 1},)]
+    assert migrations.applied_versions(client, "storage") == {m.version for m in migrations.available("storage")}
+
+
+def test_migrating_twice_applies_nothing(client):
+    for component in migrations.COMPONENTS:
+        migrations.migrate(client, component)
+        assert migrations.migrate(client, component) == []
+        assert migrations.pending(client, component) == []
+
+
+def test_dry_run_lists_without_applying(client):
+    todo = migrations.migrate(client, "permission", dry_run=True)
+    assert [m.version for m in todo] == [1]
+    assert migrations.applied_versions(client, "permission") == set()
+    assert client.execute("SELECT to_regclass('access_control_entries')") == [(None,)]
+
+
+def write_ini(tmp_path):
+    ini = tmp_path / "pg.ini"
+    cli.main(["init", "--ini", str(ini), "--backend", "postgresql", "--database-url", URL])
+    return ini
+
+
+def test_cli_migrate_dry_run_then_apply(client, tmp_path, capsys):
+    ini = write_ini(tmp_path)
+    capsys.readouterr()
+    assert cli.main(["migrate", "--ini", str(ini), "--dry-run"]) == 0
+    assert "would apply storage 0001_objects" in capsys.readouterr().out
+    assert migrations.applied_versions(client, "storage") == set()
+    assert cli.main(["migrate", "--ini", str(ini)]) == 0
+    assert "applied cache 0001_cache" in capsys.readouterr().out
+    assert cli.main(["migrate", "--ini", str(ini)]) == 0
+    assert "storage: schema up to date" in capsys.readouterr().out
+
+
+def test_server_refuses_to_start_on_an_outdated_schema(client, tmp_path):
+    from kinto_server import main
+    from kinto_server.settings import ConfigurationError
+
+    migrations.migrate(client, "storage", target=1)
+    settings = {
+        f"kinto.{r}_{k}": v
+        for r in ("storage", "permission", "cache")
+        for k, v in (("backend", "postgresql"), ("url", URL))
+    }
+    with pytest.raises(ConfigurationError, match="kinto_server migrate"):
+        main({}, **settings)
+
+
+def test_cli_migrate_reports_memory_configs_and_missing_files(tmp_path, capsys):
+    ini = tmp_path / "memory.ini"
+    cli.main(["init", "--ini", str(ini), "--backend", "memory"])
+    assert cli.main(["migrate", "--ini", str(ini)]) == 0
+    assert "nothing to migrate" in capsys.readouterr().out
+    assert cli.main(["migrate", "--ini", str(tmp_path / "missing.ini")]) == 2

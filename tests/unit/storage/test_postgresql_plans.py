@@ -1,0 +1,91 @@
+"""The list queries of a 100,000-record collection read only what they return:
+checked on PostgreSQL's own query plans (EXPLAIN ANALYZE)."""
+
+import pytest
+
+from kinto_server.storage import Filter, Operator
+from kinto_server.storage.postgresql import PostgreSQLStorage
+from tests.backends import BACKENDS, database_client
+
+PARENT = "/buckets/big/collections/c"
+SIZE = 100_000
+
+
+class RecordingClient:
+    """Runs statements through the real client and keeps the last one."""
+
+    def __init__(self, client):
+        self.client = client
+        self.last = None
+
+    def execute(self, sql, params=None):
+        self.last = (sql, params)
+        return self.client.execute(sql, params)
+
+
+@pytest.fixture(scope="module")
+def seeded():
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL backend not selected")
+    client = database_client()
+    client.execute(
+        """
+        INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
+        SELECT %(parent)s, 'record', 'r' || n, n, n %% 50 = 0,
+               CASE WHEN n %% 50 = 0 THEN '{"deleted": true}'::jsonb
+                    ELSE jsonb_build_object('n', n, 'status', CASE WHEN n %% 3 = 0 THEN 'done' ELSE 'todo' END) END
+        FROM generate_series(1, %(size)s) AS n
+        """,
+        {"parent": PARENT, "size": SIZE},
+    )
+    client.execute("INSERT INTO timestamps VALUES (%(parent)s, 'record', %(size)s)", {"parent": PARENT, "size": SIZE})
+    client.execute("ANALYZE objects")
+    yield client
+    client.execute("TRUNCATE objects, timestamps")
+
+
+def plan_nodes(plan):
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from plan_nodes(child)
+
+
+def explain(client, statement):
+    sql, params = statement
+    rows = client.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+    return list(plan_nodes(rows[0][0][0]["Plan"]))
+
+
+def assert_reads_only_what_it_returns(nodes, limit):
+    scans = [n for n in nodes if n.get("Relation Name") == "objects"]
+    assert scans, nodes
+    for scan in scans:
+        assert scan["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Heap Scan"), scan["Node Type"]
+        assert scan["Actual Rows"] <= limit + 1
+        assert scan.get("Rows Removed by Filter", 0) <= limit
+
+
+def test_first_page_uses_the_timestamp_index(seeded):
+    recorder = RecordingClient(seeded)
+    objects = PostgreSQLStorage(recorder).list_all(resource_name="record", parent_id=PARENT, limit=101)
+    assert objects[0]["last_modified"] == SIZE - 1  # SIZE itself is a tombstone
+    assert_reads_only_what_it_returns(explain(seeded, recorder.last), 101)
+
+
+def test_since_returning_ten_changes_uses_the_timestamp_index(seeded):
+    recorder = RecordingClient(seeded)
+    since = Filter("last_modified", SIZE - 10, Operator.GT)
+    objects = PostgreSQLStorage(recorder).list_all(
+        resource_name="record", parent_id=PARENT, filters=[since], include_deleted=True, limit=101
+    )
+    assert [o["last_modified"] for o in objects] == list(range(SIZE, SIZE - 10, -1))
+    assert objects[0]["deleted"] is True
+    assert_reads_only_what_it_returns(explain(seeded, recorder.last), 10)
+
+
+def test_next_page_from_a_token_uses_the_timestamp_index(seeded):
+    recorder = RecordingClient(seeded)
+    after = {"id": "r50001", "last_modified": 50_001}
+    objects = PostgreSQLStorage(recorder).list_all(resource_name="record", parent_id=PARENT, after=after, limit=101)
+    assert objects[0]["last_modified"] == 49_999
+    assert_reads_only_what_it_returns(explain(seeded, recorder.last), 101)
