@@ -37,7 +37,8 @@ def test_upgrade_from_first_version_to_latest_keeps_data(client):
     assert [m.version for m in first] == [1]
     assert "idx_objects_live_timestamp" not in indexes(client)
     client.execute(
-        "INSERT INTO objects (parent_id, resource_name, id, last_modified, data) VALUES ('/buckets/b', 'collection', 'c', 1, '{\"x\": 1}')"
+        "INSERT INTO objects (parent_id, resource_name, id, last_modified, data)"
+        " VALUES ('/buckets/b', 'collection', 'c', 1, '{\"x\": 1}')"
     )
     rest = migrations.migrate(client, "storage")
     assert [m.version for m in rest] == [m.version for m in migrations.available("storage")][1:]
