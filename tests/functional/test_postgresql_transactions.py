@@ -1,0 +1,46 @@
+"""Behaviour specific to the PostgreSQL backends: one transaction per request."""
+
+import pytest
+
+from kinto_server.database import ConcurrentWriteConflict
+from tests.support import ALICE, create_bucket, create_collection, records_url
+
+
+@pytest.fixture
+def app(make_app, backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    app = make_app()
+    create_bucket(app)
+    create_collection(app)
+    return app
+
+
+def test_failed_request_leaves_nothing_written(app, monkeypatch):
+    permission = app.app.registry.permission
+
+    def fail(**kwargs):
+        raise RuntimeError("permission write failed")
+
+    monkeypatch.setattr(permission, "replace_object_permissions", fail)
+    app.put_json(records_url() + "/r1", {"data": {"a": 1}}, headers=ALICE, status=500)
+    monkeypatch.undo()
+    app.get(records_url() + "/r1", headers=ALICE, status=404)
+    assert app.get(records_url() + "?_since=0", headers=ALICE).json["data"] == []
+
+
+def test_request_aborted_by_a_concurrent_transaction_is_retried(app, monkeypatch):
+    storage = app.app.registry.storage
+    original = storage.create
+    calls = []
+
+    def conflict_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConcurrentWriteConflict("deadlock detected")
+        return original(**kwargs)
+
+    monkeypatch.setattr(storage, "create", conflict_once)
+    response = app.put_json(records_url() + "/r1", {"data": {"a": 1}}, headers=ALICE, status=201)
+    assert response.json["data"]["a"] == 1
+    assert len(calls) == 2
