@@ -77,6 +77,8 @@ class PostgreSQLClient:
             pool_recycle=pool_recycle,
             pool_timeout=pool_timeout,
             pool_pre_ping=True,
+            # Fail fast (503) rather than hang when the database host is gone.
+            connect_args={"connect_timeout": 5},
         )
         self._local = threading.local()
 
