@@ -151,6 +151,11 @@ class PostgreSQLClient:
             return False
 
 
+def escape_like(text):
+    """``text`` as a literal inside a LIKE pattern (backslash is the escape)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def normalized_url(url):
     """Kinto's URLs (``postgres://``, ``postgresql://``) with our driver, psycopg2."""
     scheme, sep, rest = url.partition("://")

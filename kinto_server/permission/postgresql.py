@@ -7,10 +7,6 @@ from kinto_server import database
 from kinto_server.permission import PermissionBackend
 
 
-def _escape_like(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 class PostgreSQLPermission(PermissionBackend):
     def __init__(self, client):
         self.client = client
@@ -58,7 +54,7 @@ class PostgreSQLPermission(PermissionBackend):
         if with_children:
             self._run(
                 "DELETE FROM access_control_entries WHERE object_id = %(uri)s OR object_id LIKE %(below)s",
-                {"uri": object_uri, "below": _escape_like(object_uri + "/") + "%"},
+                {"uri": object_uri, "below": database.escape_like(object_uri + "/") + "%"},
             )
         else:
             self._run("DELETE FROM access_control_entries WHERE object_id = %(uri)s", {"uri": object_uri})
@@ -73,7 +69,7 @@ class PostgreSQLPermission(PermissionBackend):
             {
                 "principals": list(principals),
                 "permissions": list(permissions),
-                "prefix": _escape_like(uri_prefix) + "%",
+                "prefix": database.escape_like(uri_prefix) + "%",
             },
         )
         found = defaultdict(set)

@@ -109,10 +109,6 @@ def _requested(obj):
     return requested if valid else 0
 
 
-def _escape_like(text):
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 class PostgreSQLStorage(Storage):
     def __init__(self, client):
         self.client = client
@@ -229,7 +225,7 @@ class PostgreSQLStorage(Storage):
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
 
     def delete_tree(self, *, parent_uri):
-        params = {"uri": parent_uri, "below": _escape_like(parent_uri + "/") + "%"}
+        params = {"uri": parent_uri, "below": database.escape_like(parent_uri + "/") + "%"}
         for table in ("objects", "timestamps"):
             self._run(f"DELETE FROM {table} WHERE parent_id = %(uri)s OR parent_id LIKE %(below)s", params)
 

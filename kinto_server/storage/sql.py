@@ -13,6 +13,7 @@ broken by id.
 
 import ujson
 
+from kinto_server.database import escape_like
 from kinto_server.storage import Operator
 from kinto_server.storage.evaluation import MISSING, resolve
 
@@ -60,7 +61,7 @@ def _compare_json(x, op, value, params):
 
 
 def _like_pattern(value):
-    text = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    text = escape_like(str(value))
     if "*" not in text:
         text = f"*{text}*"
     return text.replace("*", "%")
