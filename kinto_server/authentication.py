@@ -72,11 +72,19 @@ class SecurityPolicy:
         self.sources = sources
 
     def identity(self, request):
+        # Pyramid asks for it on every use of request.authenticated_userid:
+        # compute it once per request.
+        cached = request.__dict__.get("_kinto_identity")
+        if cached is not None:
+            return cached
+        identity = Identity(None)
         for source in self.sources:
             user_id = source.user_id(request)
             if user_id is not None:
-                return Identity(user_id, source.name)
-        return Identity(None)
+                identity = Identity(user_id, source.name)
+                break
+        request.__dict__["_kinto_identity"] = identity
+        return identity
 
     def authenticated_userid(self, request):
         return request.identity.user_id

@@ -60,11 +60,14 @@ def translated_errors():
 
 
 class _RequestTransaction:
-    """A connection and its open transaction, for the current request."""
+    """The current request's connection and transaction, opened on first use,
+    and one savepoint slot per nested sub-request (batch)."""
 
-    def __init__(self, connection, transaction):
-        self.connection = connection
-        self.transaction = transaction
+    def __init__(self, isolation_level):
+        self.isolation_level = isolation_level
+        self.connection = None
+        self.transaction = None
+        self.savepoints = []
 
 
 class PostgreSQLClient:
@@ -85,16 +88,28 @@ class PostgreSQLClient:
     # Request transactions, driven by the transaction tween.
 
     def start_request(self, readonly):
-        """Mark the start of a request; the connection opens on first use."""
-        self._local.pending = "REPEATABLE READ" if readonly else "READ COMMITTED"
-        self._local.current = None
+        """Mark the start of a request; the connection opens on first use.
+
+        A request started while another is running in this thread (a batch
+        sub-request) runs in a savepoint of the outer transaction, so that it
+        succeeds or fails on its own while the batch commits once."""
+        current = getattr(self._local, "current", None)
+        if current is None:
+            self._local.current = _RequestTransaction("REPEATABLE READ" if readonly else "READ COMMITTED")
+        else:
+            current.savepoints.append(None)
 
     def finish_request(self, commit):
-        """Commit (or roll back) the request's transaction, if one was opened."""
-        current = getattr(self._local, "current", None)
+        """Commit (or roll back) the request's transaction or savepoint."""
+        current = self._local.current
+        if current.savepoints:
+            savepoint = current.savepoints.pop()
+            if savepoint is not None:
+                with translated_errors():
+                    savepoint.commit() if commit else savepoint.rollback()
+            return
         self._local.current = None
-        self._local.pending = None
-        if current is None:
+        if current.connection is None:
             return
         try:
             with translated_errors():
@@ -109,32 +124,39 @@ class PostgreSQLClient:
         with translated_errors():
             connection = self.engine.connect().execution_options(isolation_level=isolation_level)
             try:
-                return _RequestTransaction(connection, connection.begin())
+                return connection, connection.begin()
             except BaseException:
                 connection.close()
                 raise
+
+    def _request_connection(self, current):
+        if current.connection is None:
+            current.connection, current.transaction = self._open(current.isolation_level)
+        for level, savepoint in enumerate(current.savepoints):
+            if savepoint is None:
+                with translated_errors():
+                    current.savepoints[level] = current.connection.begin_nested()
+        return current.connection
 
     @contextlib.contextmanager
     def connect(self):
         """A connection in a transaction: the request's one, or a new one
         committed when the block ends (outside requests)."""
-        pending = getattr(self._local, "pending", None)
-        if pending is not None:
-            current = self._local.current
-            if current is None:
-                current = self._local.current = self._open(pending)
+        current = getattr(self._local, "current", None)
+        if current is not None:
+            connection = self._request_connection(current)
             with translated_errors():
-                yield current.connection
+                yield connection
             return
-        own = self._open("READ COMMITTED")
+        connection, transaction = self._open("READ COMMITTED")
         try:
             with translated_errors():
-                yield own.connection
-                own.transaction.commit()
+                yield connection
+                transaction.commit()
         finally:
-            if own.transaction.is_active:
-                own.transaction.rollback()
-            own.connection.close()
+            if transaction.is_active:
+                transaction.rollback()
+            connection.close()
 
     def execute(self, sql, params=None):
         """Run one statement; return the result rows as a list."""

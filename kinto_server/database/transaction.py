@@ -11,6 +11,7 @@ from kinto_server.middleware import SERVICE_STATE
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+SUBREQUEST_KEY = "kinto_server.subrequest"
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -37,7 +38,10 @@ def transaction_tween_factory(handler, registry):
 
     def transaction_tween(request):
         readonly = request.method in READ_METHODS
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        # A batch sub-request runs once, in a savepoint; on a conflict the
+        # batch as a whole is tried again.
+        attempts = 1 if request.environ.get(SUBREQUEST_KEY) else MAX_ATTEMPTS
+        for attempt in range(1, attempts + 1):
             for client in clients:
                 client.start_request(readonly)
             try:
@@ -45,7 +49,7 @@ def transaction_tween_factory(handler, registry):
             except BaseException:
                 _finish(clients, commit=False)
                 raise
-            if getattr(response, "retry_request", False) and attempt < MAX_ATTEMPTS:
+            if getattr(response, "retry_request", False) and attempt < attempts:
                 _finish(clients, commit=False)
                 logger.info("Concurrent transaction conflict on %s %s, retrying", request.method, request.path)
                 _reset_for_retry(request)
@@ -56,7 +60,7 @@ def transaction_tween_factory(handler, registry):
                 # The write did not commit: never report it as a success.
                 return backend_unavailable_view(error, request)
             except ConcurrentWriteConflict:
-                if attempt < MAX_ATTEMPTS:
+                if attempt < attempts:
                     _reset_for_retry(request)
                     continue
                 return conflict_view(None, request)

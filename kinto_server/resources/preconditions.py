@@ -46,6 +46,6 @@ def check(request, timestamp, exists=True, existing=None):
     if if_match is not None and (not exists or if_match not in ("*", timestamp)):
         raise modified_meanwhile(current, existing)
     if if_none_match is not None and exists and if_none_match in ("*", timestamp):
-        if request.method in ("GET", "HEAD"):
+        if if_none_match != "*" and request.method in ("GET", "HEAD"):
             raise HTTPNotModified(headers=timestamp_headers(timestamp))
         raise modified_meanwhile(current, existing)

@@ -140,3 +140,9 @@ def test_patch_without_changes_keeps_timestamp(app):
     url = f"{records_url()}/{record['id']}"
     patched = app.patch_json(url, {"data": {"a": 1}}, headers=ALICE).json["data"]
     assert patched["last_modified"] == record["last_modified"]
+
+
+def test_if_none_match_star_on_get_of_existing_object_is_412(app):
+    record = create_record(app, {"a": 1})
+    url = f"{records_url()}/{record['id']}"
+    assert_error(app.get(url, headers={**ALICE, "If-None-Match": "*"}, status=412), 412, 114)

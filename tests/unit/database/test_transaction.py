@@ -30,9 +30,8 @@ def make(handler, client):
 
 
 def request(method="POST"):
-    return SimpleNamespace(
-        method=method, path="/v1/x", registry=SimpleNamespace(settings={"retry_after_seconds": 3}), __dict__={}
-    )
+    settings = {"retry_after_seconds": 3}
+    return SimpleNamespace(method=method, path="/v1/x", environ={}, registry=SimpleNamespace(settings=settings))
 
 
 def test_success_commits_and_errors_roll_back():
@@ -95,3 +94,18 @@ def test_commit_failure_is_503_never_success():
     assert response.status_code == 503
     assert response.json["errno"] == 201
     assert response.headers["Retry-After"] == "3"
+
+
+def test_batch_subrequests_are_not_retried_on_their_own():
+    client = FakeClient()
+
+    def conflict(r):
+        response = Response(status=409)
+        response.retry_request = True
+        return response
+
+    sub = request()
+    sub.environ["kinto_server.subrequest"] = True
+    response = make(conflict, client)(sub)
+    assert response.retry_request is True
+    assert client.finished == [False]

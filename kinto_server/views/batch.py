@@ -1,0 +1,143 @@
+"""``POST /v1/batch``: several requests in one, each run through the normal
+view stack and answered in place, all in one transaction (each sub-request
+in a savepoint of its own, so a failing one leaves nothing behind)."""
+
+import colander
+from cornice import Service
+from pyramid.request import Request
+
+from kinto_server.database import ConcurrentWriteConflict
+from kinto_server.database.transaction import SUBREQUEST_KEY
+from kinto_server.errors import cornice_errors_to_response
+from kinto_server.views.rendering import dumps, json_response
+from kinto_server.views.schemas import parse_json_body
+
+METHODS = ("GET", "HEAD", "DELETE", "TRACE", "POST", "PUT", "PATCH")
+PREFIX = "/v1"
+# Request headers that describe the batch itself, not its sub-requests.
+NOT_INHERITED = ("Content-Length", "Content-Type", "Transfer-Encoding")
+
+batch = Service(name="batch", path="/batch", description="Batch operations", error_handler=cornice_errors_to_response)
+
+
+class _Headers(colander.SchemaNode):
+    schema_type = colander.Mapping
+
+    def __init__(self, **kwargs):
+        super().__init__(colander.Mapping(unknown="preserve"), **kwargs)
+
+    def validator(self, node, value):
+        if not all(isinstance(v, str) for v in value.values()):
+            raise colander.Invalid(node, f"{value} contains non string value")
+
+
+class SubRequestSchema(colander.MappingSchema):
+    path = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^/"), missing=colander.required)
+    method = colander.SchemaNode(colander.String(), validator=colander.OneOf(METHODS), missing=colander.drop)
+    headers = _Headers(missing=colander.drop)
+    body = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing=colander.drop)
+
+    @staticmethod
+    def schema_type():
+        return colander.Mapping(unknown="raise")
+
+
+class SubRequestsSchema(colander.SequenceSchema):
+    request = SubRequestSchema()
+
+
+class BatchSchema(colander.MappingSchema):
+    defaults = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing=colander.drop)
+    requests = SubRequestsSchema()
+
+    @staticmethod
+    def schema_type():
+        return colander.Mapping(unknown="raise")
+
+
+_schema = BatchSchema()
+
+
+def merge_defaults(defaults, subrequest):
+    """``subrequest`` completed with ``defaults``, recursively (its own values win)."""
+    merged = dict(defaults)
+    for key, value in subrequest.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = merge_defaults(merged[key], value)
+        merged[key] = value
+    return merged
+
+
+def _check_limits(request, requests):
+    limit = request.registry.settings["batch_max_requests"]
+    if limit and len(requests) > limit:
+        request.errors.add("body", "requests", f"Number of requests is limited to {limit}")
+        return
+    for sub in requests:
+        path = sub["path"].split("?", 1)[0]
+        if path.rstrip("/") in ("/batch", PREFIX + "/batch"):
+            request.errors.add("body", "requests", "Recursive call on /batch endpoint is forbidden.")
+            return
+
+
+def validate_batch(request, **kwargs):
+    body = parse_json_body(request)
+    if request.errors:
+        return
+    defaults = (body or {}).get("defaults") if isinstance(body, dict) else None
+    if isinstance(body, dict) and isinstance(defaults, dict) and isinstance(body.get("requests"), list):
+        body = {
+            **body,
+            "requests": [merge_defaults(defaults, s) if isinstance(s, dict) else s for s in body["requests"]],
+        }
+    try:
+        validated = _schema.deserialize(body if body is not None else {})
+    except colander.Invalid as invalid:
+        for name, description in invalid.asdict().items():
+            request.errors.add("body", name, description)
+        return
+    _check_limits(request, validated["requests"])
+    request.validated["body"] = validated
+
+
+def build_subrequest(request, sub):
+    path = sub["path"]
+    if not path.startswith(PREFIX + "/"):
+        path = PREFIX + path
+    headers = {k: v for k, v in request.headers.items() if k not in NOT_INHERITED}
+    headers.update(sub.get("headers", {}))
+    subrequest = Request.blank(path, base_url=request.application_url, headers=headers)
+    subrequest.method = sub.get("method", "GET")
+    if "body" in sub:
+        subrequest.body = dumps(sub["body"])
+        subrequest.content_type = "application/json"
+    subrequest.environ[SUBREQUEST_KEY] = True
+    if headers.get("Authorization") == request.headers.get("Authorization"):
+        # Same credentials: reuse the identity and principals already computed.
+        for name in ("_kinto_identity", "principals"):
+            if name in request.__dict__:
+                subrequest.__dict__[name] = request.__dict__[name]
+    return subrequest
+
+
+def _answer(subrequest, response):
+    body = None
+    if response.body and response.content_type == "application/json":
+        body = response.json
+    return {"path": subrequest.path, "status": response.status_code, "headers": dict(response.headers), "body": body}
+
+
+@batch.post(validators=(validate_batch,))
+def post_batch(request):
+    responses = []
+    for sub in request.validated["body"]["requests"]:
+        subrequest = build_subrequest(request, sub)
+        response = request.invoke_subrequest(subrequest, use_tweens=True)
+        if getattr(response, "retry_request", False):
+            raise ConcurrentWriteConflict("a sub-request conflicted with a concurrent transaction")
+        responses.append(_answer(subrequest, response))
+    return json_response({"responses": responses})
+
+
+def includeme(config):
+    config.add_cornice_service(batch)

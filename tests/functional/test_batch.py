@@ -1,0 +1,122 @@
+import pytest
+
+from tests.support import ALICE, assert_error, user_id
+
+
+def batch(app, body, status=200, headers=ALICE):
+    return app.post_json("/v1/batch", body, headers=headers, status=status)
+
+
+def test_batch_runs_each_request_and_answers_in_place(app):
+    body = {
+        "defaults": {"method": "PUT"},
+        "requests": [
+            {"path": "/buckets/b"},
+            {"path": "/buckets/b/collections/c", "body": {"data": {"x": 1}}},
+            {"method": "POST", "path": "/buckets/b/collections/c/records", "body": {"data": {"a": 1}}},
+            {"method": "GET", "path": "/buckets/b/collections/c/records?_limit=1"},
+            {"method": "GET", "path": "/buckets/missing"},
+        ],
+    }
+    responses = batch(app, body).json["responses"]
+    assert [r["status"] for r in responses] == [201, 201, 201, 200, 403]
+    assert [r["path"] for r in responses] == [
+        "/v1/buckets/b",
+        "/v1/buckets/b/collections/c",
+        "/v1/buckets/b/collections/c/records",
+        "/v1/buckets/b/collections/c/records",
+        "/v1/buckets/missing",
+    ]
+    assert responses[1]["body"]["data"]["x"] == 1
+    assert responses[1]["body"]["permissions"] == {"write": [user_id("alice")]}
+    assert responses[3]["body"]["data"][0]["a"] == 1
+    assert responses[3]["headers"]["ETag"] == f'"{responses[2]["body"]["data"]["last_modified"]}"'
+    assert responses[4]["body"]["errno"] == 121
+
+
+def test_failed_subrequest_leaves_the_others_applied(app):
+    body = {
+        "requests": [
+            {"method": "PUT", "path": "/buckets/b"},
+            {"method": "PUT", "path": "/buckets/b/collections/c", "headers": {"If-Match": '"1"'}},
+            {"method": "PUT", "path": "/buckets/b/collections/d"},
+        ]
+    }
+    assert [r["status"] for r in batch(app, body).json["responses"]] == [201, 412, 201]
+    app.get("/v1/buckets/b/collections/c", headers=ALICE, status=404)
+    app.get("/v1/buckets/b/collections/d", headers=ALICE, status=200)
+
+
+def test_subrequests_inherit_the_batch_credentials_unless_overridden(app):
+    body = {
+        "requests": [{"method": "PUT", "path": "/buckets/b"}, {"path": "/buckets/b", "headers": {"Authorization": ""}}]
+    }
+    responses = batch(app, body).json["responses"]
+    assert [r["status"] for r in responses] == [201, 401]
+
+
+def test_defaults_merge_into_each_request(app):
+    body = {
+        "defaults": {
+            "method": "POST",
+            "path": "/buckets/default/collections/tasks/records",
+            "body": {"data": {"x": 1}},
+        },
+        "requests": [{"body": {"data": {"y": 2}}}, {}],
+    }
+    responses = batch(app, body).json["responses"]
+    assert [r["status"] for r in responses] == [201, 201]
+    assert responses[0]["body"]["data"]["x"] == 1 and responses[0]["body"]["data"]["y"] == 2
+
+
+def test_empty_batch_answers_no_responses(app):
+    assert batch(app, {"requests": []}).json == {"responses": []}
+
+
+def test_304_subresponse_has_no_body(app):
+    created = app.put("/v1/buckets/b", headers=ALICE).json["data"]
+    body = {"requests": [{"path": "/buckets/b", "headers": {"If-None-Match": f'"{created["last_modified"]}"'}}]}
+    response = batch(app, body).json["responses"][0]
+    assert response["status"] == 304 and response["body"] is None
+
+
+@pytest.mark.parametrize(
+    ("body", "name"),
+    [
+        ({}, "requests"),
+        ({"requests": "x"}, "requests"),
+        ({"requests": [{}]}, "requests.0.path"),
+        ({"requests": [{"path": "buckets"}]}, "requests.0.path"),
+        ({"requests": [{"path": "/buckets", "method": "FOO"}]}, "requests.0.method"),
+        ({"requests": [{"path": "/buckets", "body": [1]}]}, "requests.0.body"),
+        ({"requests": [{"path": "/buckets", "headers": {"X": 1}}]}, "requests.0.headers"),
+        ({"requests": [{"path": "/batch", "method": "POST"}]}, "requests"),
+        ({"requests": [{"path": "/v1/batch", "method": "POST"}]}, "requests"),
+        ({"requests": [{"path": "/buckets"}] * 26}, "requests"),
+        ({"foo": 1, "requests": []}, ""),
+    ],
+)
+def test_malformed_batches_are_400(app, body, name):
+    response = batch(app, body, status=400)
+    assert assert_error(response, 400, 107)["details"][0]["name"] == name
+
+
+def test_batch_size_follows_the_setting(make_app):
+    app = make_app(**{"kinto.batch_max_requests": "2"})
+    batch(app, {"requests": [{"path": "/buckets"}] * 2})
+    batch(app, {"requests": [{"path": "/buckets"}] * 3}, status=400)
+
+
+def test_batch_with_invalid_json_is_400(app):
+    response = app.post("/v1/batch", "{", headers={**ALICE, "Content-Type": "application/json"}, status=400)
+    assert_error(response, 400, 107)
+
+
+def test_batch_only_accepts_post(app):
+    assert_error(app.get("/v1/batch", headers=ALICE, status=405), 405, 115)
+
+
+def test_readonly_batch_refuses_writes_inside(make_app):
+    app = make_app(**{"kinto.readonly": "true"})
+    responses = batch(app, {"requests": [{"method": "PUT", "path": "/buckets/b"}, {"path": "/"}]}).json["responses"]
+    assert [r["status"] for r in responses] == [405, 200]
