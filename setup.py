@@ -16,6 +16,9 @@ setup(
         "sqlalchemy>=2.0",
         "waitress>=2.1",
         "ujson>=5.0",
+        "jsonpatch>=1.32",
+        "jsonschema>=4.0",
+        "bcrypt>=4.0",
     ],
     extras_require={
         "postgresql": ["psycopg2-binary>=2.9"],
@@ -24,6 +27,7 @@ setup(
             "pytest-cov>=5",
             "webtest>=3",
             "kinto-http>=11",
+            "openapi-spec-validator>=0.7",
             "ruff>=0.5",
         ],
     },

@@ -9,7 +9,7 @@ before it writes.
 from dataclasses import dataclass, field
 
 from kinto_server.errors import invalid_parameters
-from kinto_server.resources import acl, lifecycle, preconditions
+from kinto_server.resources import acl, lifecycle, patching, preconditions
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.target import Target, not_found
 from kinto_server.resources.tree import BUCKET, COLLECTION, ObjectRef, is_valid_id
@@ -123,24 +123,19 @@ def _require_write_or_404(request, target):
     raise forbidden(request)
 
 
-def patch_object(request, ref, body):
+def patch_object(request, ref, body, patch_format=patching.JSON):
     target = Target(request, ref)
     _require_write_or_404(request, target)
     target.ensure_parents()
     obj = target.ensure_object()
     preconditions.check(request, obj["last_modified"], existing=obj)
-    changes = body.get("data") or {}
-    _body_id(ref, changes)
-    data = {**obj, **changes}
-    sent_permissions = body.get("permissions")
-    if (
-        data == obj
-        and not sent_permissions
-        and request.authenticated_userid in target.access.acl(ref.uri).get("write", ())
-    ):
+    stored_acl = target.access.acl(ref.uri)
+    data, sent_permissions = patching.patched(ref.resource, obj, stored_acl, body, patch_format)
+    _body_id(ref, data)
+    unchanged_acl = all(set(p) == stored_acl.get(perm, set()) for perm, p in (sent_permissions or {}).items())
+    if data == obj and unchanged_acl and request.authenticated_userid in stored_acl.get("write", ()):
         # Nothing changes: keep the timestamp, as Kinto does.
-        permissions = acl.shown(target.access.acl(ref.uri), request.principals)
-        return Outcome(obj, permissions, timestamp=obj["last_modified"])
+        return Outcome(obj, acl.shown(stored_acl, request.principals), timestamp=obj["last_modified"])
     return _save(request, target, data, sent_permissions, False, create=False)
 
 

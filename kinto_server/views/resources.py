@@ -52,7 +52,8 @@ def object_views(resource):
         return render(request, objects.put_object(request, ref(request), request.validated["body"]))
 
     def patch(request):
-        return render(request, objects.patch_object(request, ref(request), request.validated["body"]))
+        body, patch_format = request.validated["body"], request.validated["patch_format"]
+        return render(request, objects.patch_object(request, ref(request), body, patch_format))
 
     def delete(request):
         return render(request, objects.delete_object(request, ref(request)))

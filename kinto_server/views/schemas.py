@@ -5,9 +5,11 @@ import re
 import colander
 import ujson
 
+from kinto_server.resources import patching
 from kinto_server.resources.tree import GROUP
 
 JSON_CONTENT_TYPES = ("application/json",)
+JSON_PATCH_OPERATIONS = ("test", "add", "remove", "replace", "move", "copy")
 
 
 class _Principals(colander.SequenceSchema):
@@ -70,13 +72,43 @@ def parse_json_body(request):
         return None
 
 
+class _Operation(colander.MappingSchema):
+    op = colander.SchemaNode(colander.String(), validator=colander.OneOf(JSON_PATCH_OPERATIONS))
+    path = colander.SchemaNode(colander.String())
+
+    @staticmethod
+    def schema_type():
+        return colander.Mapping(unknown="preserve")
+
+
+class _Operations(colander.SequenceSchema):
+    operation = _Operation()
+
+
+_operations = _Operations()
+
+
+def _validate_json_patch(request, body):
+    try:
+        request.validated["body"] = {"operations": _operations.deserialize(body)}
+    except colander.Invalid as invalid:
+        for name, description in invalid.asdict().items():
+            request.errors.add("body", name, description)
+
+
 def body_validator(resource):
-    """A cornice validator putting the checked body in ``request.validated``."""
+    """A cornice validator putting the checked body in ``request.validated``
+    (and, for PATCH, the patch format named by the Content-Type)."""
     schema = body_schema(resource)
 
     def validate(request, **kwargs):
         body = parse_json_body(request)
         if request.errors:
+            return
+        patch_format = (request.content_type or patching.JSON).lower()
+        request.validated["patch_format"] = patch_format
+        if request.method == "PATCH" and patch_format == patching.JSON_PATCH:
+            _validate_json_patch(request, body)
             return
         if body is None:
             body = {}
