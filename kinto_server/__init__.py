@@ -29,6 +29,7 @@ def make_config(global_config=None, **raw_settings):
     config.include("kinto_server.views.heartbeat", route_prefix="v1")
     config.include("kinto_server.views.resources", route_prefix="v1")
     config.include("kinto_server.views.batch", route_prefix="v1")
+    config.include("kinto_server.resources.validation")
     for name in typed["includes"]:
         config.include(plugins.resolve(name), route_prefix="v1")
     config.include("kinto_server.authentication")

@@ -9,7 +9,7 @@ before it writes.
 from dataclasses import dataclass, field
 
 from kinto_server.errors import invalid_parameters
-from kinto_server.resources import acl, lifecycle, patching, preconditions
+from kinto_server.resources import acl, lifecycle, patching, preconditions, validation
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.target import Target, not_found
 from kinto_server.resources.tree import BUCKET, COLLECTION, ObjectRef, is_valid_id
@@ -41,6 +41,7 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     registry = request.registry
     ref, old = target.ref, target.obj
     storage = registry.storage
+    data = validation.validated(request, target, data)
     new = None
     if create:
         try:

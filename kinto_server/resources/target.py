@@ -48,6 +48,10 @@ class Target:
         found = request.registry.storage.get_many(keys=keys, lock_lineage=writing)
         self._objects = {r.uri: found.get(k) for r, k in zip(lineage, keys, strict=True)}
 
+    def stored(self, ref):
+        """The stored object of ``ref`` (the target or one of its ancestors), or None."""
+        return self._objects.get(ref.uri)
+
     @property
     def obj(self):
         """The stored object itself, or None."""

@@ -1,0 +1,87 @@
+"""JSON schemas for objects, when ``experimental_collection_schema_validation``
+is on (as in Kinto): a collection's ``schema`` validates its records (which
+then carry the collection timestamp they were validated against in their
+``schema`` field), and a bucket's ``record:schema``, ``collection:schema`` and
+``group:schema`` validate the objects of that kind below it. Changing a schema
+never touches the objects already stored."""
+
+import functools
+
+import jsonschema
+import ujson
+from jsonschema import validators
+
+from kinto_server.errors import invalid_parameters
+from kinto_server.resources.tree import BUCKET, COLLECTION, RECORD
+
+IGNORED_FIELDS = ("id", "last_modified", "schema")
+BUCKET_SCHEMA_FIELDS = ("record:schema", "collection:schema", "group:schema")
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json):
+    schema = ujson.loads(schema_json)
+    return validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
+
+
+def validator_for(schema):
+    return _validator(ujson.dumps(schema, sort_keys=True))
+
+
+def check_schema(field, schema):
+    """400 unless ``schema`` is a valid JSON schema."""
+    if not isinstance(schema, dict):
+        raise invalid_parameters("body", f"data.{field}", "The schema should be a JSON object")
+    try:
+        validators.validator_for(schema, default=jsonschema.Draft7Validator).check_schema(schema)
+    except jsonschema.SchemaError as error:
+        raise invalid_parameters("body", f"data.{field}", error.message) from None
+
+
+def _error_name(error):
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "required" and isinstance(error.validator_value, list):
+        missing = next((f for f in error.validator_value if f not in (error.instance or {})), "")
+        return f"{path}.{missing}" if path else missing
+    return path or str(error.validator)
+
+
+def validate(schema, data):
+    """400 naming the failing field unless ``data`` satisfies ``schema``."""
+    instance = {k: v for k, v in data.items() if k not in IGNORED_FIELDS}
+    error = jsonschema.exceptions.best_match(validator_for(schema).iter_errors(instance))
+    if error is not None:
+        raise invalid_parameters("body", _error_name(error), error.message)
+
+
+def validated(request, target, data):
+    """``data`` checked against the schemas that apply to it; records also get
+    their collection's timestamp in ``schema``. Raises 400 on failure."""
+    if not request.registry.settings["experimental_collection_schema_validation"]:
+        return data
+    ref = target.ref
+    if ref.resource is COLLECTION and "schema" in data:
+        check_schema("schema", data["schema"])
+    if ref.resource is BUCKET:
+        for field in BUCKET_SCHEMA_FIELDS:
+            if field in data:
+                check_schema(field, data[field])
+        return data
+    bucket = target.stored(ref.lineage()[0]) or {}
+    bucket_schema = bucket.get(f"{ref.resource.name}:schema")
+    if bucket_schema:
+        validate(bucket_schema, data)
+    if ref.resource is RECORD:
+        collection = target.stored(ref.parent) or {}
+        if collection.get("schema"):
+            validate(collection["schema"], data)
+            data = {**data, "schema": collection["last_modified"]}
+    return data
+
+
+def includeme(config):
+    if config.registry.settings["experimental_collection_schema_validation"]:
+        config.registry.capabilities["schema"] = {
+            "description": "Validates collection records with JSON schemas.",
+            "url": "https://kinto.readthedocs.io/en/latest/api/1.x/collections.html#collection-json-schema",
+        }
