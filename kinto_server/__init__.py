@@ -19,6 +19,7 @@ def make_config(global_config=None, **raw_settings):
     registry = config.registry
     registry.capabilities = {}
     registry.default_bucket = None
+    registry.root_permissions_extra = {}  # plugins' root permissions (account:create...)
     registry.authentication_sources = dict(authentication.SOURCES)
 
     config.include("cornice")
@@ -30,6 +31,7 @@ def make_config(global_config=None, **raw_settings):
     config.include("kinto_server.views.resources", route_prefix="v1")
     config.include("kinto_server.views.batch", route_prefix="v1")
     config.include("kinto_server.resources.validation")
+    config.include("kinto_server.views.permissions", route_prefix="v1")
     for name in typed["includes"]:
         config.include(plugins.resolve(name), route_prefix="v1")
     config.include("kinto_server.authentication")

@@ -37,7 +37,7 @@ def _visible_ids(request, target, resource, full_permission, shared_permissions)
     return ids
 
 
-def _limit(settings, requested):
+def page_size(settings, requested):
     """The page size: the request's ``_limit``, capped by the settings."""
     caps = [settings["storage_max_fetch_size"]]
     if settings["paginate_by"]:
@@ -67,7 +67,7 @@ def list_objects(request, parent_ref, resource, count=False):
         )
         headers["Total-Objects"] = headers["Total-Records"] = str(total)
     settings = request.registry.settings
-    limit = _limit(settings, query.limit)
+    limit = page_size(settings, query.limit)
     after = pagination.decode(settings, query.token) if query.token else None
     objects = storage.list_all(
         resource_name=resource.name,

@@ -113,3 +113,20 @@ def parent_uri_of_list(resource, parent_ids):
     if resource.parent is None:
         return ROOT_URI
     return ObjectRef(resource.parent, tuple(parent_ids)).uri
+
+
+_URI_SHAPES = {
+    ("buckets",): BUCKET,
+    ("buckets", "collections"): COLLECTION,
+    ("buckets", "groups"): GROUP,
+    ("buckets", "collections", "records"): RECORD,
+}
+
+
+def ref_from_uri(uri):
+    """The ref of an object URI (``/buckets/b/collections/c``), or None."""
+    parts = uri.strip("/").split("/")
+    if len(parts) % 2:
+        return None
+    resource = _URI_SHAPES.get(tuple(parts[0::2]))
+    return ObjectRef(resource, tuple(parts[1::2])) if resource is not None else None

@@ -1,0 +1,63 @@
+"""``GET /v1/permissions``: every object on which the caller holds a
+permission through an ACE of its own, with all the permissions they hold
+there (inherited ones included), plus the root's (``bucket:create``...)."""
+
+from kinto_server.resources import pagination, querystring
+from kinto_server.resources.access import Access
+from kinto_server.resources.lists import page_size
+from kinto_server.resources.objects import Outcome
+from kinto_server.resources.tree import BUCKET, COLLECTION, ref_from_uri
+from kinto_server.storage.evaluation import matches_all, object_key
+
+ALL_PERMISSIONS = ("read", "write", "collection:create", "group:create", "record:create")
+
+
+def _held(access, ref):
+    candidates = list(ref.resource.permissions)
+    if ref.resource in (BUCKET, COLLECTION):
+        candidates.append("read:attributes")
+    return sorted(p for p in candidates if access.allows(ref, p))
+
+
+def _entry(ref, permissions):
+    entry = {"uri": ref.uri, "resource_name": ref.resource.name, "permissions": permissions, "id": ref.object_id}
+    for lineage_ref in ref.lineage():
+        entry[f"{lineage_ref.resource.name}_id"] = lineage_ref.object_id
+    return entry
+
+
+def entries(request):
+    principals = request.principals
+    backend = request.registry.permission
+    accessible = backend.get_accessible_objects(principals=principals, permissions=ALL_PERMISSIONS, uri_prefix="/")
+    refs = [ref for ref in map(ref_from_uri, accessible) if ref is not None]
+    uris = sorted({r.uri for ref in refs for r in ref.lineage()})
+    acls = dict(zip(uris, backend.get_objects_permissions(object_uris=uris), strict=True))
+    root = {"bucket:create": request.registry.settings["bucket_create_principals"]}
+    root.update(request.registry.root_permissions_extra)
+    access = Access(principals, acls, root)
+    found = [_entry(ref, _held(access, ref)) for ref in refs]
+    root_held = sorted(p for p in root if access.allows(None, p))
+    if root_held:
+        found.append({"uri": "/", "resource_name": "root", "permissions": root_held, "id": ""})
+    return found
+
+
+def list_user_permissions(request):
+    query = querystring.parse(request.GET)
+    found = [e for e in entries(request) if matches_all(e, query.filters)]
+    found.sort(key=lambda e: object_key(e, query.sorting))
+    settings = request.registry.settings
+    if query.token:
+        after_key = object_key(pagination.decode(settings, query.token), query.sorting)
+        found = [e for e in found if object_key(e, query.sorting) > after_key]
+    limit = page_size(settings, query.limit)
+    headers = {}
+    if len(found) > limit:
+        found = found[:limit]
+        token = pagination.encode(settings, pagination.last_object_key(found[-1], query.sorting))
+        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+    for entry in found:
+        if entry["resource_name"] == "root":
+            del entry["id"]
+    return Outcome(found, None, headers=headers)
