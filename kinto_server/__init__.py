@@ -25,6 +25,7 @@ def make_config(global_config=None, **raw_settings):
     config.include("cornice")
     config.include("kinto_server.errors")
     config.include("kinto_server.middleware")
+    config.include("kinto_server.events")
     config.include("kinto_server.backends")
     config.include("kinto_server.views.root", route_prefix="v1")
     config.include("kinto_server.views.heartbeat", route_prefix="v1")

@@ -6,6 +6,7 @@ import logging
 
 from kinto_server.database import ConcurrentWriteConflict
 from kinto_server.errors import ERRORS, BackendUnavailable, backend_unavailable_view, json_error
+from kinto_server.events import PENDING_KEY
 from kinto_server.middleware import SERVICE_STATE
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def _finish(clients, commit):
 def _reset_for_retry(request):
     for name in ("validated", "errors"):
         request.__dict__.pop(name, None)
+    request.environ.pop(PENDING_KEY, None)  # Events of the abandoned attempt.
 
 
 def transaction_tween_factory(handler, registry):

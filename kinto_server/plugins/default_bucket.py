@@ -7,6 +7,7 @@ The id is Kinto's: the HMAC-SHA256 of the user id keyed by
 data moved from Kinto keeps its default buckets.
 """
 
+from kinto_server import events
 from kinto_server.authentication import hmac_digest
 from kinto_server.resources import acl
 from kinto_server.resources.access import forbidden
@@ -44,11 +45,14 @@ class DefaultBucket:
             if key in found:
                 continue
             try:
-                storage.create(resource_name=ref.resource.name, parent_id=ref.parent_uri, obj={"id": ref.object_id})
+                new = storage.create(
+                    resource_name=ref.resource.name, parent_id=ref.parent_uri, obj={"id": ref.object_id}
+                )
             except ObjectExistsError:
                 continue  # Created meanwhile by a concurrent request.
             permissions = acl.merged_permissions(ref.resource, {}, {}, False, user_id)
             request.registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=permissions)
+            events.notify(request, "create", ref, None, new, permissions)
 
 
 def includeme(config):

@@ -5,6 +5,7 @@ shared with them (read or write on the object itself), provided something is
 shared or they may create objects there; everyone else gets 401/403.
 """
 
+from kinto_server import events
 from kinto_server.resources import lifecycle, pagination, preconditions, querystring
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.objects import Outcome
@@ -121,6 +122,8 @@ def delete_objects(request, parent_ref, resource):
     )
     parent_ids = parent_ref.ids if parent_ref is not None else ()
     for tombstone in tombstones:
-        lifecycle.after_delete(request.registry, ObjectRef(resource, parent_ids + (tombstone["id"],)))
+        ref = ObjectRef(resource, parent_ids + (tombstone["id"],))
+        lifecycle.after_delete(request.registry, ref)
+        events.notify(request, "delete", ref, None, tombstone)
     new_timestamp = max([t["last_modified"] for t in tombstones], default=timestamp)
     return Outcome(tombstones, None, timestamp=new_timestamp)

@@ -8,6 +8,7 @@ before it writes.
 
 from dataclasses import dataclass, field
 
+from kinto_server import events
 from kinto_server.errors import invalid_parameters
 from kinto_server.resources import acl, lifecycle, patching, preconditions, validation
 from kinto_server.resources.access import forbidden
@@ -64,6 +65,7 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=changes)
     lifecycle.after_save(registry, ref, old, new)
     permissions = acl.stored_after(existing_acl, changes)
+    events.notify(request, "create" if old is None else "update", ref, old, new, permissions)
     status = 201 if old is None else 200
     return Outcome(new, acl.shown(permissions, request.principals), status=status, timestamp=new["last_modified"])
 
@@ -151,6 +153,7 @@ def delete_object(request, ref):
         resource_name=ref.resource.name, parent_id=ref.parent_uri, object_id=ref.object_id
     )
     lifecycle.after_delete(registry, ref)
+    events.notify(request, "delete", ref, obj, tombstone)
     return Outcome(tombstone, None, timestamp=tombstone["last_modified"])
 
 

@@ -9,6 +9,7 @@ from pyramid.request import Request
 from kinto_server.database import ConcurrentWriteConflict
 from kinto_server.database.transaction import SUBREQUEST_KEY
 from kinto_server.errors import cornice_errors_to_response
+from kinto_server.events import PARENT_PENDING_KEY, PENDING_KEY
 from kinto_server.views.rendering import dumps, json_response
 from kinto_server.views.schemas import parse_json_body
 
@@ -112,6 +113,7 @@ def build_subrequest(request, sub):
         subrequest.body = dumps(sub["body"])
         subrequest.content_type = "application/json"
     subrequest.environ[SUBREQUEST_KEY] = True
+    subrequest.environ[PARENT_PENDING_KEY] = request.environ.setdefault(PENDING_KEY, [])
     if headers.get("Authorization") == request.headers.get("Authorization"):
         # Same credentials: reuse the identity and principals already computed.
         for name in ("_kinto_identity", "principals"):

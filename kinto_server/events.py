@@ -1,0 +1,117 @@
+"""Resource events, as Kinto emits them.
+
+- :class:`ResourceChanged` is notified inside the request's transaction, as
+  soon as an object is created, updated or deleted: subscribers that write
+  (the history plugin) succeed or fail with the change itself.
+- :class:`AfterResourceChanged` is notified once the change is committed, and
+  only if it was: for listeners that talk to the outside world.
+
+Both carry Kinto's ``payload`` (action, uri, resource_name, ids, user_id,
+timestamp) and ``impacted_objects`` (``[{"old": ..., "new": ...}]``).
+
+Listeners are configured as in Kinto::
+
+    kinto.event_listeners = mylistener
+    kinto.event_listeners.mylistener.use = some.module
+    kinto.event_listeners.mylistener.actions = create delete
+    kinto.event_listeners.mylistener.resources = record
+
+where ``some.module.load_from_config(config, prefix)`` returns a callable
+taking the event.
+"""
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+
+from kinto_server.settings import ConfigurationError, as_list
+
+logger = logging.getLogger(__name__)
+
+PENDING_KEY = "kinto_server.pending_events"
+PARENT_PENDING_KEY = "kinto_server.parent_pending_events"
+
+
+@dataclass
+class ResourceChanged:
+    payload: dict
+    impacted_objects: list
+    request: object = field(repr=False)
+
+
+@dataclass
+class AfterResourceChanged(ResourceChanged):
+    pass
+
+
+def _payload(request, action, ref, timestamp):
+    payload = {
+        "action": action,
+        "uri": ref.uri,
+        "resource_name": ref.resource.name,
+        "id": ref.object_id,
+        "timestamp": timestamp,
+        "user_id": request.authenticated_userid,
+    }
+    for lineage_ref in ref.lineage():
+        payload[f"{lineage_ref.resource.name}_id"] = lineage_ref.object_id
+    return payload
+
+
+def notify(request, action, ref, old, new, permissions=None):
+    """Announce one change: now (in the transaction), and after the commit."""
+    impacted = [{"old": old, "new": new, "permissions": permissions}]
+    payload = _payload(request, action, ref, new["last_modified"])
+    request.registry.notify(ResourceChanged(payload, impacted, request))
+    request.environ.setdefault(PENDING_KEY, []).append(AfterResourceChanged(payload, impacted, request))
+
+
+def after_commit_tween_factory(handler, registry):
+    """Sends the AfterResourceChanged events of a successful request once its
+    transaction is committed (this tween sits above the transaction's); a
+    batch sub-request hands its events to the batch."""
+
+    def after_commit_tween(request):
+        response = handler(request)
+        pending = request.environ.pop(PENDING_KEY, [])
+        if not pending or response.status_code >= 400:
+            return response
+        parent_pending = request.environ.get(PARENT_PENDING_KEY)
+        if parent_pending is not None:
+            parent_pending.extend(pending)
+            return response
+        for event in pending:
+            try:
+                registry.notify(event)
+            except Exception:
+                logger.exception("Event listener failed on %s", event.payload.get("uri"))
+        return response
+
+    return after_commit_tween
+
+
+def _listener(config, name):
+    settings = config.registry.settings
+    prefix = f"event_listeners.{name}."
+    module_name = settings.get(prefix + "use")
+    if not module_name:
+        raise ConfigurationError(f"kinto.{prefix}use is required for the event listener {name!r}")
+    module = importlib.import_module(module_name)
+    listener = module.load_from_config(config, prefix)
+    actions = set(as_list(settings.get(prefix + "actions", "create update delete")))
+    resources = set(as_list(settings.get(prefix + "resources", "bucket collection group record")))
+
+    def subscriber(event):
+        if event.payload["action"] in actions and event.payload["resource_name"] in resources:
+            listener(event)
+
+    return subscriber
+
+
+def includeme(config):
+    from kinto_server.middleware import CORS, SERVICE_STATE
+
+    # Above the transaction tween (itself under SERVICE_STATE): runs after the commit.
+    config.add_tween("kinto_server.events.after_commit_tween_factory", under=CORS, over=SERVICE_STATE)
+    for name in as_list(config.registry.settings.get("event_listeners", "")):
+        config.add_subscriber(_listener(config, name), AfterResourceChanged)
