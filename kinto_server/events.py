@@ -33,15 +33,19 @@ PARENT_PENDING_KEY = "kinto_server.parent_pending_events"
 
 
 @dataclass
-class ResourceChanged:
+class _ResourceEvent:
     payload: dict
     impacted_objects: list
     request: object = field(repr=False)
 
 
-@dataclass
-class AfterResourceChanged(ResourceChanged):
-    pass
+class ResourceChanged(_ResourceEvent):
+    """Notified inside the transaction."""
+
+
+class AfterResourceChanged(_ResourceEvent):
+    """Notified after the commit. Not a ResourceChanged: subscribers of one
+    never receive the other."""
 
 
 def _payload(request, action, ref, timestamp):

@@ -93,6 +93,16 @@ DEFAULTS = {
     "version_json_path": ("version.json", as_str),
     "experimental_collection_schema_validation": (False, as_bool),
     "experimental_permissions_endpoint": (False, as_bool),
+    # Accounts plugin.
+    "account_create_principals": (["system.Everyone"], as_list),
+    "account_write_principals": ([], as_list),
+    "account_read_principals": ([], as_list),
+    "account_cache_ttl_seconds": (30, as_int),
+    "account_hash_rounds": (12, as_int),
+    # Flush plugin (test servers only).
+    "flush_endpoint_enabled": (False, as_bool),
+    # History plugin.
+    "history.exclude_resources": ([], as_list),
 }
 
 

@@ -3,6 +3,9 @@
 # Kinto's plugin names, accepted so that existing ini files work.
 ALIASES = {
     "kinto.plugins.default_bucket": "kinto_server.plugins.default_bucket",
+    "kinto.plugins.accounts": "kinto_server.plugins.accounts",
+    "kinto.plugins.history": "kinto_server.plugins.history",
+    "kinto.plugins.flush": "kinto_server.plugins.flush",
 }
 
 

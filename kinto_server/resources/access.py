@@ -22,7 +22,7 @@ def granting(ref, permission):
     if permission == "read":
         return [(r.uri, p) for r in lineage for p in ("read", "write")]
     if permission == "read:attributes":
-        creates = [(ref.uri, child.create_permission) for child in CHILD_TYPES[ref.resource]]
+        creates = [(ref.uri, child.create_permission) for child in CHILD_TYPES.get(ref.resource, ())]
         return granting(ref, "read") + creates
     if permission.endswith(":create"):
         return [(ref.uri, permission)] + [(r.uri, "write") for r in lineage]

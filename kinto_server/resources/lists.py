@@ -49,7 +49,7 @@ def page_size(settings, requested):
 def _readable_permissions(resource):
     """Permissions on an object that let its holder see it in a list: read,
     write, and (as Kinto's ``read:attributes``) creating children in it."""
-    return ("read", "write") + tuple(child.create_permission for child in CHILD_TYPES[resource])
+    return ("read", "write") + tuple(child.create_permission for child in CHILD_TYPES.get(resource, ()))
 
 
 def list_objects(request, parent_ref, resource, count=False):
