@@ -36,6 +36,7 @@ def make_config(global_config=None, **raw_settings):
     for name in typed["includes"]:
         config.include(plugins.resolve(name), route_prefix="v1")
     config.include("kinto_server.authentication")
+    config.include("kinto_server.views.openapi", route_prefix="v1")
     if not typed["userid_hmac_secret"]:
         logger.warning("kinto.userid_hmac_secret is empty: Basic Auth user ids are predictable.")
     return config

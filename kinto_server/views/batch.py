@@ -101,6 +101,9 @@ def validate_batch(request, **kwargs):
     request.validated["body"] = validated
 
 
+validate_batch.schema = _schema  # Read by the OpenAPI description.
+
+
 def build_subrequest(request, sub):
     path = sub["path"]
     if not path.startswith(PREFIX + "/"):

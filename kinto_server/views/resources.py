@@ -73,7 +73,14 @@ def services():
             ("plural", plural_path, plural_views(resource)),
             ("object", object_path, object_views(resource)),
         ):
-            service = Service(name=f"{resource.name}-{kind}", path=path, error_handler=cornice_errors_to_response)
+            description = f"{resource.plural.capitalize()}" if kind == "plural" else f"One {resource.name}"
+            service = Service(
+                name=f"{resource.name}-{kind}",
+                path=path,
+                description=description,
+                error_handler=cornice_errors_to_response,
+            )
+            service.listing = kind == "plural"
             for method, view in views.items():
                 validators = (validator,) if method in WRITES_WITH_BODY else ()
                 service.add_view(method, view, validators=validators)

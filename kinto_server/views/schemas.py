@@ -124,4 +124,5 @@ def body_validator(resource):
             for name, description in invalid.asdict().items():
                 request.errors.add("body", name, description)
 
+    validate.schema = schema  # Read by the OpenAPI description.
     return validate

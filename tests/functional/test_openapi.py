@@ -1,0 +1,58 @@
+import pytest
+from openapi_spec_validator import validate
+
+ALL_PLUGINS = {
+    "kinto.includes": "kinto_server.plugins.default_bucket kinto_server.plugins.accounts "
+    "kinto_server.plugins.history kinto_server.plugins.flush",
+    "kinto.flush_endpoint_enabled": "true",
+    "kinto.experimental_permissions_endpoint": "true",
+}
+
+
+@pytest.fixture
+def spec(make_app):
+    return make_app(**ALL_PLUGINS).get("/v1/__api__").json
+
+
+def test_api_description_is_valid_openapi(spec):
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+
+
+def test_every_endpoint_is_described(spec):
+    expected = {
+        "/",
+        "/__heartbeat__",
+        "/__lbheartbeat__",
+        "/__version__",
+        "/__api__",
+        "/batch",
+        "/permissions",
+        "/buckets",
+        "/buckets/{bucket_id}",
+        "/buckets/{bucket_id}/collections",
+        "/buckets/{bucket_id}/collections/{collection_id}",
+        "/buckets/{bucket_id}/groups",
+        "/buckets/{bucket_id}/groups/{group_id}",
+        "/buckets/{bucket_id}/collections/{collection_id}/records",
+        "/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}",
+        "/buckets/{bucket_id}/history",
+        "/accounts",
+        "/accounts/{id}",
+        "/__flush__",
+    }
+    assert expected <= set(spec["paths"])
+    record = spec["paths"]["/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}"]
+    assert {"get", "head", "put", "patch", "delete"} <= set(record)
+    assert [p["name"] for p in record["parameters"]] == ["bucket_id", "collection_id", "record_id"]
+
+
+def test_request_bodies_come_from_the_colander_schemas(spec):
+    group_put = spec["paths"]["/buckets/{bucket_id}/groups/{group_id}"]["put"]
+    body = group_put["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["data"]["properties"]["members"]["type"] == "array"
+    assert set(body["properties"]["permissions"]["properties"]) == {"read", "write"}
+    batch = spec["paths"]["/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert batch["required"] == ["requests"]
+    listing = spec["paths"]["/buckets/{bucket_id}/collections/{collection_id}/records"]["get"]
+    assert "_since" in [p["name"] for p in listing["parameters"]]
