@@ -1,4 +1,5 @@
-"""The ``kinto_server`` command: ``init``, ``migrate``, ``start`` and ``version``."""
+"""The ``kinto_server`` command: ``init``, ``migrate``, ``start``,
+``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
 
 import argparse
 import secrets
@@ -89,6 +90,77 @@ def cmd_migrate(args):
     return 0
 
 
+def _backends(ini_path):
+    """The settings and backends configured by an ini file."""
+    from pyramid.paster import get_appsettings
+
+    from kinto_server import backends, settings
+
+    config = settings.load(get_appsettings(str(Path(ini_path).resolve()), "main"))
+    return config, {role: backends.load(role, config) for role in ("storage", "permission", "cache")}
+
+
+def _checked_ini(path):
+    if not Path(path).exists():
+        print(f"No such configuration file: {path}", file=sys.stderr)
+        return False
+    return True
+
+
+def cmd_purge_deleted(args):
+    """Remove the tombstones of ``resource`` older than ``max_age`` seconds."""
+    import time
+
+    if not _checked_ini(args.ini):
+        return 2
+    if args.max_age < 0:
+        print("max-age-seconds must be zero or more.", file=sys.stderr)
+        return 2
+    _settings, found = _backends(args.ini)
+    before = int((time.time() - args.max_age) * 1000)
+    removed = 0
+    for resource in args.resources:
+        removed += found["storage"].purge_deleted(resource_name=resource, parent_id=None, before=before)
+    print(f"Removed {removed} tombstone(s) older than {args.max_age} seconds.")
+    return 0
+
+
+def cmd_create_user(args):
+    """Create an account, or reset its password (accounts plugin)."""
+    import getpass
+
+    from kinto_server.plugins.accounts.passwords import hash_password
+    from kinto_server.plugins.accounts.policy import ACCOUNT_PREFIX, PARENT_ID, RESOURCE_NAME
+    from kinto_server.plugins.accounts.views import ACCOUNT_ID
+
+    if not _checked_ini(args.ini):
+        return 2
+    if not ACCOUNT_ID.match(args.username):
+        print(f"Invalid username {args.username!r}.", file=sys.stderr)
+        return 2
+    password = args.password or getpass.getpass(f"Password for {args.username}: ")
+    if not password:
+        print("The password cannot be empty.", file=sys.stderr)
+        return 2
+    config, found = _backends(args.ini)
+    hashed = hash_password(password, config["account_hash_rounds"])
+    found["storage"].update(
+        resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=args.username, obj={"password": hashed}
+    )
+    owner = {"write": [ACCOUNT_PREFIX + args.username]}
+    found["permission"].replace_object_permissions(object_uri=f"/accounts/{args.username}", permissions=owner)
+    print(f"Account {args.username!r} is ready.")
+    return 0
+
+
+def cmd_flush_cache(args):
+    if not _checked_ini(args.ini):
+        return 2
+    _backends(args.ini)[1]["cache"].flush()
+    print("Cache flushed.")
+    return 0
+
+
 def cmd_version(args):
     print(__version__)
     return 0
@@ -117,6 +189,22 @@ def parser():
     migrate.add_argument("--ini", default="config/postgresql.ini", help="configuration file (default: %(default)s)")
     migrate.add_argument("--dry-run", action="store_true", help="only list the migrations that would run")
     migrate.set_defaults(run=cmd_migrate)
+
+    purge = commands.add_parser("purge-deleted", help="Remove old tombstones.")
+    purge.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    purge.add_argument("resources", nargs="+", metavar="resource", help="resource names (record, collection...)")
+    purge.add_argument("max_age", type=int, metavar="max-age-seconds", help="keep tombstones younger than this")
+    purge.set_defaults(run=cmd_purge_deleted)
+
+    create_user = commands.add_parser("create-user", help="Create an account or reset its password.")
+    create_user.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    create_user.add_argument("-u", "--username", required=True, help="account id")
+    create_user.add_argument("-p", "--password", help="password (asked if absent)")
+    create_user.set_defaults(run=cmd_create_user)
+
+    flush_cache = commands.add_parser("flush-cache", help="Empty the cache backend.")
+    flush_cache.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    flush_cache.set_defaults(run=cmd_flush_cache)
 
     version = commands.add_parser("version", help="Print the version.")
     version.set_defaults(run=cmd_version)
