@@ -7,11 +7,28 @@ from kinto_server import main
 from tests.backends import settings_for
 from tests.support import BASE_SETTINGS
 
+FULL_SETTINGS = {
+    "kinto.includes": "kinto_server.plugins.default_bucket kinto_server.plugins.accounts kinto_server.plugins.history",
+    "kinto.multiauth.policies": "account basicauth",
+    "kinto.account_hash_rounds": "4",
+    "kinto.experimental_permissions_endpoint": "true",
+}
+
 
 @pytest.fixture
 def server_url(backend):
     """A real HTTP server (waitress, in a thread) on a free loopback port."""
-    app = main({}, **BASE_SETTINGS, **settings_for(backend))
+    yield from _serve({**BASE_SETTINGS, **settings_for(backend)})
+
+
+@pytest.fixture
+def full_server_url(backend):
+    """The same, with the accounts and history plugins and the permissions endpoint."""
+    yield from _serve({**BASE_SETTINGS, **settings_for(backend), **FULL_SETTINGS})
+
+
+def _serve(settings):
+    app = main({}, **settings)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     stop = threading.Event()
 

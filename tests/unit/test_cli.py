@@ -100,3 +100,14 @@ def test_start_serves_the_config(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+COMMANDS = ["init", "migrate", "start", "purge-deleted", "create-user", "flush-cache", "version"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: kinto_server {command}" in capsys.readouterr().out
