@@ -1,16 +1,18 @@
 """Behaviour specific to the PostgreSQL backends: one transaction per request."""
 
 import pytest
+from webtest import TestApp
 
+from kinto_server import main
 from kinto_server.database import ConcurrentWriteConflict
-from tests.support import ALICE, create_bucket, create_collection, records_url
+from tests.backends import database_client, settings_for
+from tests.support import ALICE, BASE_SETTINGS, create_bucket, create_collection, records_url
 
 
 @pytest.fixture
-def app(make_app, backend):
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
-    app = make_app()
+def app():
+    database_client()  # An empty database (or a skip with the reason, outside CI).
+    app = TestApp(main({}, **BASE_SETTINGS, **settings_for("postgresql")))
     create_bucket(app)
     create_collection(app)
     return app
