@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test lint format clean
+.PHONY: help install serve migrate test lint format clean bench bench-compare
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,8 +35,8 @@ test: $(TEST_STAMP)  ## Run the whole test suite (with coverage).
 	$(VENV)/bin/pytest --cov=kinto_server --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)  ## Check style with ruff.
-	$(VENV)/bin/ruff check kinto_server tests
-	$(VENV)/bin/ruff format --check kinto_server tests
+	$(VENV)/bin/ruff check kinto_server tests bench
+	$(VENV)/bin/ruff format --check kinto_server tests bench
 
 format: $(TEST_STAMP)  ## Reformat the code with ruff.
 	$(VENV)/bin/ruff check --fix kinto_server tests
@@ -45,3 +45,9 @@ format: $(TEST_STAMP)  ## Reformat the code with ruff.
 clean:  ## Remove the virtualenv and caches.
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .coverage htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+bench: $(TEST_STAMP)  ## Benchmark our server (BACKEND=memory|postgresql, DURATION=10).
+	$(PYTHON) bench/run.py --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)
+
+bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (installed under bench/kinto-venv).
+	$(PYTHON) bench/run.py --compare --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)

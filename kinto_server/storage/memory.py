@@ -13,7 +13,7 @@ import threading
 import time
 from itertools import islice
 
-from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Operator, Storage
 from kinto_server.storage.evaluation import matches_all, object_key
 
 
@@ -40,8 +40,38 @@ class _Siblings:
 
 
 def _by_last_modified(entries, descending):
-    values = reversed(entries.values()) if descending else iter(entries.values())
-    return values
+    return reversed(entries.values()) if descending else iter(entries.values())
+
+
+def _timestamp_window(filters):
+    """(lowest, highest) ``last_modified`` the filters allow, both inclusive."""
+    low, high = float("-inf"), float("inf")
+    for flt in filters:
+        if flt.field != "last_modified" or not isinstance(flt.value, int):
+            continue
+        if flt.operator is Operator.GT:
+            low = max(low, flt.value + 1)
+        elif flt.operator is Operator.MIN:
+            low = max(low, flt.value)
+        elif flt.operator is Operator.LT:
+            high = min(high, flt.value - 1)
+        elif flt.operator is Operator.MAX:
+            high = min(high, flt.value)
+    return low, high
+
+
+def _within(objects, window, descending):
+    """The objects (in timestamp order) inside ``window``: skips those before
+    it and stops at the first one past it."""
+    low, high = window
+    first, last = (high, low) if descending else (low, high)
+    for obj in objects:
+        stamp = obj["last_modified"]
+        if (stamp > first) if descending else (stamp < first):
+            continue
+        if (stamp < last) if descending else (stamp > last):
+            return
+        yield obj
 
 
 class MemoryStorage(Storage):
@@ -158,19 +188,29 @@ class MemoryStorage(Storage):
                 removed += len(doomed)
             return removed
 
-    def _candidates(self, siblings, sorting, include_deleted):
-        """Live objects (and tombstones) in ``sorting`` order when it is by
-        ``last_modified`` alone; otherwise in no particular order."""
+    def _candidates(self, siblings, sorting, include_deleted, object_ids, window):
+        """(objects to consider, whether they already come in ``sorting`` order).
+
+        A few shared ids are looked up directly. Otherwise, when sorting by
+        ``last_modified`` alone, objects come from the newest (or oldest) end,
+        limited to the timestamp ``window`` of the filters, so that a page or
+        a ``_since`` reads only what it returns.
+        """
+        if object_ids is not None and len(object_ids) * 4 < len(siblings.objects):
+            found = [siblings.objects[i] for i in object_ids if i in siblings.objects]
+            if include_deleted:
+                found += [siblings.tombstones[i] for i in object_ids if i in siblings.tombstones]
+            return found, False
         by_timestamp = len(sorting) == 1 and sorting[0].field == "last_modified"
-        descending = by_timestamp and sorting[0].descending
-        live = _by_last_modified(siblings.objects, descending)
-        if not include_deleted:
-            return live, by_timestamp
-        dead = _by_last_modified(siblings.tombstones, descending)
-        if by_timestamp:
-            merged = heapq.merge(live, dead, key=lambda o: o["last_modified"], reverse=descending)
-            return merged, True
-        return list(live) + list(dead), False
+        if not by_timestamp:
+            live = list(siblings.objects.values())
+            return (live + list(siblings.tombstones.values()) if include_deleted else live), False
+        descending = sorting[0].descending
+        sources = [siblings.objects] + ([siblings.tombstones] if include_deleted else [])
+        streams = [_within(_by_last_modified(entries, descending), window, descending) for entries in sources]
+        if len(streams) == 1:
+            return streams[0], True
+        return heapq.merge(*streams, key=lambda o: o["last_modified"], reverse=descending), True
 
     def list_all(
         self,
@@ -188,7 +228,14 @@ class MemoryStorage(Storage):
             siblings = self._get_siblings(resource_name, parent_id)
             if siblings is None:
                 return []
-            candidates, ordered = self._candidates(siblings, sorting, include_deleted)
+            window = _timestamp_window(filters)
+            by_timestamp = len(sorting) == 1 and sorting[0].field == "last_modified"
+            if after is not None and by_timestamp and isinstance(after.get("last_modified"), int):
+                # Timestamps are unique: the next page starts right past this one.
+                low, high = window
+                stamp = after["last_modified"]
+                window = (low, min(high, stamp)) if sorting[0].descending else (max(low, stamp), high)
+            candidates, ordered = self._candidates(siblings, sorting, include_deleted, object_ids, window)
             selected = (
                 obj
                 for obj in candidates

@@ -178,3 +178,28 @@ def test_returned_objects_are_copies(storage):
     created = create(storage, "a", title="x")
     created["title"] = "changed"
     assert storage.get(resource_name=R, parent_id=P, object_id="a")["title"] == "x"
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_timestamp_windows_with_tombstones_and_pages(storage, descending):
+    stamps = [create(storage, f"o{i}")["last_modified"] for i in range(10)]
+    for i in (2, 5):
+        storage.delete(resource_name=R, parent_id=P, object_id=f"o{i}")
+    everything = storage.list_all(
+        resource_name=R, parent_id=P, include_deleted=True, sorting=(Sort("last_modified", descending),)
+    )
+    low, high = stamps[3], everything[0 if descending else -1]["last_modified"] - 1
+    filters = [Filter("last_modified", low, Operator.MIN), Filter("last_modified", high, Operator.MAX)]
+    sorting = (Sort("last_modified", descending),)
+    expected = [o["id"] for o in everything if low <= o["last_modified"] <= high]
+    pages, after = [], None
+    while True:
+        page = storage.list_all(
+            resource_name=R, parent_id=P, filters=filters, sorting=sorting, include_deleted=True, after=after, limit=3
+        )
+        if not page:
+            break
+        pages.extend(o["id"] for o in page)
+        after = {"id": page[-1]["id"], "last_modified": page[-1]["last_modified"]}
+    assert pages == expected
+    assert "o2" in pages and "o5" not in pages  # tombstones: o5 is the newest change, past the window

@@ -1,0 +1,113 @@
+"""Benchmark kinto_server, alone or side by side with Kinto 26.
+
+    python bench/run.py --backend memory               # ours only (make bench)
+    python bench/run.py --backend postgresql --compare # ours vs Kinto (make bench-compare)
+
+Each server is one waitress process (4 threads) on loopback; wrk drives it
+with 8 keep-alive connections. Per scenario: req/s, p50 and p99 latency, and
+errors (non-2xx answers and socket errors), after a warm-up. With --compare,
+the two servers take turns scenario by scenario and the ratio ours/Kinto is
+printed: ratios, not absolute figures, are what count on a noisy machine.
+"""
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scenarios import ALICE, scenarios, seed  # noqa: E402
+from servers import Server, ensure_kinto, ensure_wrk  # noqa: E402
+
+CONNECTIONS, THREADS = 8, 2
+
+
+def _seconds(text):
+    value, unit = float(re.match(r"[\d.]+", text).group()), re.sub(r"[\d.]+", "", text)
+    return value * {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60}[unit]
+
+
+def wrk(url, script, duration, workdir):
+    path = Path(workdir) / "scenario.lua"
+    path.write_text(script)
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", "-s", str(path), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for percentile in ("50", "99"):
+        result[f"p{percentile}"] = _seconds(re.search(rf"\s{percentile}%\s+(\S+)", output).group(1)) * 1000
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    result["errors"] = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    return result
+
+
+def warm_up(server, workdir, seconds):
+    script = f'wrk.headers["Authorization"] = "{ALICE}"\n'
+    wrk(server.url + "/v1/buckets/bench/collections/c/records/r00001", script, seconds, workdir)
+
+
+def print_row(name, results, kinds):
+    cells = []
+    for kind in kinds:
+        r = results.get(kind)
+        cells.append(f"{r['rps']:8.0f} {r['p50']:6.1f} {r['p99']:6.1f} {r['errors']:5d}" if r else " " * 28)
+    ratio = ""
+    if "ours" in results and "kinto" in results:
+        ratio = f"{results['ours']['rps'] / results['kinto']['rps']:6.1f}x"
+    print(f"{name:42s} " + " | ".join(cells) + f" {ratio}", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("memory", "postgresql"), default="memory")
+    parser.add_argument("--compare", action="store_true", help="also run Kinto 26 and print ratios")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario (default: %(default)s)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per server (default: %(default)s)")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this text")
+    args = parser.parse_args(argv)
+
+    ensure_wrk()
+    if args.compare:
+        ensure_kinto()
+    kinds = ["ours", "kinto"] if args.compare else ["ours"]
+    with tempfile.TemporaryDirectory(prefix="kinto-bench-") as workdir:
+        bare = Server("bare", args.backend, workdir).start()
+        ceiling = wrk(bare.url + "/", "", args.duration, workdir)
+        bare.stop()
+        servers, seeded = {}, {}
+        try:
+            for kind in kinds:
+                servers[kind] = Server(kind, args.backend, workdir).start()
+                seed_seconds, seeded[kind] = seed(servers[kind].url)
+                print(
+                    f"{kind}: seeded 10,000 records with batches of 25 in {seed_seconds:.1f} s, "
+                    f"RSS {servers[kind].rss_mib():.0f} MiB",
+                    flush=True,
+                )
+                warm_up(servers[kind], workdir, args.warmup)
+            print(f"\nbare Pyramid ceiling: {ceiling['rps']:.0f} req/s (p50 {ceiling['p50']:.1f} ms)")
+            header = " | ".join(f"{k:>8s} req/s  p50ms  p99ms  errs" for k in kinds)
+            print(f"{'scenario (' + args.backend + ')':42s} {header}   ratio")
+            for index, scenario in enumerate(scenarios(seeded[kinds[0]])):
+                if args.only and args.only not in scenario.name:
+                    continue
+                results = {}
+                for kind in kinds:
+                    script = scenarios(seeded[kind])[index].script(seeded[kind])
+                    results[kind] = wrk(servers[kind].url + scenario.path, script, args.duration, workdir)
+                print_row(scenario.name, results, kinds)
+                if "GET one record" in scenario.name:
+                    share = results["ours"]["rps"] / ceiling["rps"]
+                    print(f"{'  (ours / bare Pyramid ceiling)':42s} {share:8.0%}")
+            for kind in kinds:
+                print(f"{kind}: RSS at the end {servers[kind].rss_mib():.0f} MiB")
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()

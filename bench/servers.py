@@ -1,0 +1,181 @@
+"""The servers a benchmark runs: ours, Kinto (from PyPI, in a throwaway
+virtualenv under bench/), and a bare Pyramid view (the stack's ceiling).
+Each runs as one waitress process with the same number of threads."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+KINTO_VENV = HERE / "kinto-venv"
+KINTO_REQUIREMENT = "kinto[postgresql]>=26,<27"
+PG_ADMIN_URL = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432")
+SECRET = "bench-secret"
+THREADS = 4
+
+APP_SETTINGS = """
+kinto.userid_hmac_secret = {secret}
+kinto.bucket_create_principals = system.Authenticated
+kinto.includes = {includes}
+multiauth.policies = basicauth
+kinto.multiauth.policies = basicauth
+kinto.storage_backend = {storage}
+kinto.storage_url = {url}
+kinto.permission_backend = {permission}
+kinto.permission_url = {url}
+kinto.cache_backend = {cache}
+kinto.cache_url = {url}
+kinto.storage_pool_size = {threads}
+"""
+
+INI = """
+[app:main]
+use = egg:{egg}
+{settings}
+
+[server:main]
+use = egg:waitress#main
+host = 127.0.0.1
+port = {port}
+threads = {threads}
+
+[loggers]
+keys = root
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = ERROR
+handlers = console
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)s %(message)s
+"""
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ensure_kinto():
+    """Kinto 26 from PyPI in bench/kinto-venv (never a project dependency)."""
+    python = KINTO_VENV / "bin" / "python"
+    if not (KINTO_VENV / "bin" / "kinto").exists():
+        print(f"Installing {KINTO_REQUIREMENT} into {KINTO_VENV} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(KINTO_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", KINTO_REQUIREMENT], check=True)
+    return KINTO_VENV / "bin"
+
+
+def ensure_wrk():
+    if shutil.which("wrk") is None:
+        print("Installing wrk with apt-get ...", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+
+
+def _recreate_database(name):
+    import psycopg2
+
+    connection = psycopg2.connect(PG_ADMIN_URL + "/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {name}")
+    connection.close()
+    return f"{PG_ADMIN_URL}/{name}"
+
+
+class Server:
+    """One server process; ``kind`` is ours, kinto or bare."""
+
+    def __init__(self, kind, backend, workdir):
+        self.kind, self.backend, self.workdir = kind, backend, Path(workdir)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def _ini(self):
+        url = ""
+        kinds = {"storage": "memory", "permission": "memory", "cache": "memory"}
+        if self.backend == "postgresql":
+            url = _recreate_database(f"bench_{self.kind}")
+            kinds = {"storage": "postgresql", "permission": "postgresql", "cache": "postgresql"}
+        if self.kind == "kinto":
+            kinds = {role: f"kinto.core.{role}.{kind}" for role, kind in kinds.items()}
+            egg, includes = "kinto", "kinto.plugins.default_bucket"
+        else:
+            egg, includes = "kinto_server", "kinto_server.plugins.default_bucket"
+        settings = APP_SETTINGS.format(secret=SECRET, includes=includes, url=url, threads=THREADS, **kinds)
+        path = self.workdir / f"{self.kind}-{self.backend}.ini"
+        path.write_text(INI.format(egg=egg, settings=settings, port=self.port, threads=THREADS))
+        return path
+
+    def command(self, ini):
+        if self.kind == "kinto":
+            return [str(ensure_kinto() / "kinto"), "start", "--ini", str(ini)]
+        if self.kind == "bare":
+            return [sys.executable, str(HERE / "bare_pyramid.py"), str(self.port), str(THREADS)]
+        return [sys.executable, "-m", "kinto_server.scripts.cli", "start", "--ini", str(ini)]
+
+    def start(self):
+        ini = self._ini() if self.kind != "bare" else None
+        if self.backend == "postgresql" and self.kind != "bare":
+            migrate = (
+                [str(ensure_kinto() / "kinto"), "migrate", "--ini", str(ini)]
+                if self.kind == "kinto"
+                else [sys.executable, "-m", "kinto_server.scripts.cli", "migrate", "--ini", str(ini)]
+            )
+            subprocess.run(migrate, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+        log = open(self.workdir / f"{self.kind}-{self.backend}.log", "wb")  # noqa: SIM115 - lives with the process
+        self.process = subprocess.Popen(self.command(ini), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.monotonic() + 60
+        probe = "/" if self.kind == "bare" else "/v1/__lbheartbeat__"
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + probe, timeout=1):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"{self.kind} did not start; see {log.name}") from None
+                time.sleep(0.2)
+
+    def rss_mib(self):
+        """Resident memory of the server process (and its children), in MiB."""
+        pids = [str(self.process.pid)]
+        children = subprocess.run(["pgrep", "-P", pids[0]], capture_output=True, text=True).stdout.split()
+        total = 0
+        for pid in pids + children:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total / 1024
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
