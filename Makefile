@@ -39,8 +39,8 @@ lint: $(TEST_STAMP)  ## Check style with ruff.
 	$(VENV)/bin/ruff format --check kinto_server tests bench
 
 format: $(TEST_STAMP)  ## Reformat the code with ruff.
-	$(VENV)/bin/ruff check --fix kinto_server tests
-	$(VENV)/bin/ruff format kinto_server tests
+	$(VENV)/bin/ruff check --fix kinto_server tests bench
+	$(VENV)/bin/ruff format kinto_server tests bench
 
 clean:  ## Remove the virtualenv and caches.
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .coverage htmlcov

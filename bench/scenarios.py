@@ -130,17 +130,17 @@ def scenarios(seeded):
     records = f"{COLLECTION}/records"
     return [
         Scenario("GET /v1/ (authenticated)", "/v1/"),
-        Scenario("GET one record", f"{COLLECTION}/records/r00042"),
-        Scenario("GET first 100 of 10,000", f"{COLLECTION}/records?_limit=100"),
+        Scenario("GET one record", f"{records}/r00042"),
+        Scenario("GET first 100 of 10,000", f"{records}?_limit=100"),
         Scenario(
             "same, status=done, _sort=-last_modified",
-            f"{COLLECTION}/records?_limit=100&status=done&_sort=-last_modified",
+            f"{records}?_limit=100&status=done&_sort=-last_modified",
         ),
-        Scenario("_since returning ~200 of 10,000", f"{COLLECTION}/records?_since={since}&_limit=1000"),
-        Scenario("list readable 100 of 10,000 (bob)", f"{COLLECTION}/records?_limit=100", user=BOB),
+        Scenario("_since returning ~200 of 10,000", f"{records}?_since={since}&_limit=1000"),
+        Scenario("list readable 100 of 10,000 (bob)", f"{records}?_limit=100", user=BOB),
         Scenario(
             "POST one record", "/v1/buckets/bench/collections/writes/records", "POST", body='{"data": {"title": "x"}}'
         ),
-        Scenario("PATCH with If-Match", f"{COLLECTION}/records", "PATCH", lua=_patch_lua),
+        Scenario("PATCH with If-Match", records, "PATCH", lua=_patch_lua),
         Scenario("batch of 25 creates", "/v1/batch", "POST", body=_batch_body()),
     ]
