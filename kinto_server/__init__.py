@@ -22,14 +22,15 @@ def make_config(global_config=None, **raw_settings):
     registry.root_permissions_extra = {}  # plugins' root permissions (account:create...)
     registry.authentication_sources = dict(authentication.SOURCES)
 
+    config.include("kinto_server.request")
     config.include("cornice")
     config.include("kinto_server.errors")
     config.include("kinto_server.middleware")
     config.include("kinto_server.events")
     config.include("kinto_server.backends")
+    config.include("kinto_server.views.resources", route_prefix="v1")
     config.include("kinto_server.views.root", route_prefix="v1")
     config.include("kinto_server.views.heartbeat", route_prefix="v1")
-    config.include("kinto_server.views.resources", route_prefix="v1")
     config.include("kinto_server.views.batch", route_prefix="v1")
     config.include("kinto_server.resources.validation")
     config.include("kinto_server.views.permissions", route_prefix="v1")
@@ -37,6 +38,9 @@ def make_config(global_config=None, **raw_settings):
         config.include(plugins.resolve(name), route_prefix="v1")
     config.include("kinto_server.authentication")
     config.include("kinto_server.views.openapi", route_prefix="v1")
+    from kinto_server.request import adopt_request_extensions
+
+    adopt_request_extensions(config)
     if not typed["userid_hmac_secret"]:
         logger.warning("kinto.userid_hmac_secret is empty: Basic Auth user ids are predictable.")
     return config

@@ -124,4 +124,3 @@ def includeme(config):
             "url": "http://kinto.readthedocs.io/en/stable/api/1.x/authentication.html",
         }
     config.set_security_policy(SecurityPolicy(sources))
-    config.add_request_method(request_principals, "principals", reify=True)

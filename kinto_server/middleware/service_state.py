@@ -3,8 +3,10 @@
 ``Accept`` negotiation (only JSON is served)."""
 
 import datetime
+import functools
 
 import ujson
+from webob.acceptparse import create_accept_header
 
 from kinto_server.errors import ERRORS, json_error
 
@@ -29,11 +31,17 @@ def _end_of_service(settings):
     return ujson.dumps(alert, escape_forward_slashes=False), passed
 
 
+@functools.lru_cache(maxsize=64)
+def _accept_allows_json(header):
+    return bool(create_accept_header(header).acceptable_offers(["application/json"]))
+
+
 def _accepts_json(request):
     # Kinto's root endpoint answers whatever the Accept header says.
-    if "Accept" not in request.headers or request.path_info == "/v1/":
+    header = request.headers.get("Accept")
+    if header is None or request.path_info == "/v1/":
         return True
-    return bool(request.accept.acceptable_offers(["application/json"]))
+    return _accept_allows_json(header)
 
 
 def service_state_tween_factory(handler, registry):

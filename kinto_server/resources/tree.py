@@ -59,50 +59,44 @@ CHILD_TYPES = {BUCKET: (COLLECTION, GROUP), COLLECTION: (RECORD,), GROUP: (), RE
 ROOT_URI = ""
 
 
-@dataclass(frozen=True)
 class ObjectRef:
-    """One object: its type and the ids from its bucket down to itself."""
+    """One object: its type and the ids from its bucket down to itself.
 
-    resource: ResourceType
-    ids: tuple
+    Immutable; its URI, parent and lineage are computed once, when it is made.
+    """
+
+    __slots__ = ("resource", "ids", "uri", "parent", "parent_uri", "_lineage")
+
+    def __init__(self, resource, ids):
+        ids = tuple(ids)
+        parent = ObjectRef(resource.parent, ids[:-1]) if resource.parent is not None else None
+        setter = object.__setattr__
+        setter(self, "resource", resource)
+        setter(self, "ids", ids)
+        setter(self, "parent", parent)
+        setter(self, "parent_uri", parent.uri if parent is not None else ROOT_URI)
+        setter(self, "uri", f"{self.parent_uri}/{resource.plural}/{ids[-1]}")
+        setter(self, "_lineage", (parent._lineage if parent is not None else ()) + (self,))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("ObjectRef is immutable")
+
+    def __eq__(self, other):
+        return isinstance(other, ObjectRef) and self.resource is other.resource and self.ids == other.ids
+
+    def __hash__(self):
+        return hash((self.resource.name, self.ids))
+
+    def __repr__(self):
+        return f"ObjectRef({self.resource.name}, {self.uri})"
 
     @property
     def object_id(self):
         return self.ids[-1]
 
-    @property
-    def uri(self):
-        parts = []
-        resource = self.resource
-        chain = []
-        while resource is not None:
-            chain.append(resource)
-            resource = resource.parent
-        for rtype, object_id in zip(reversed(chain), self.ids, strict=True):
-            parts.append(f"/{rtype.plural}/{object_id}")
-        return "".join(parts)
-
-    @property
-    def parent(self):
-        """The parent's ref, or None for a bucket."""
-        if self.resource.parent is None:
-            return None
-        return ObjectRef(self.resource.parent, self.ids[:-1])
-
-    @property
-    def parent_uri(self):
-        """The storage ``parent_id`` of this object."""
-        parent = self.parent
-        return parent.uri if parent is not None else ROOT_URI
-
     def lineage(self):
         """This object's ancestors then itself, from the bucket down."""
-        refs = []
-        ref = self
-        while ref is not None:
-            refs.append(ref)
-            ref = ref.parent
-        return list(reversed(refs))
+        return list(self._lineage)
 
     def child(self, resource, object_id):
         return ObjectRef(resource, self.ids + (object_id,))

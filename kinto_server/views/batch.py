@@ -4,12 +4,12 @@ in a savepoint of its own, so a failing one leaves nothing behind)."""
 
 import colander
 from cornice import Service
-from pyramid.request import Request
 
 from kinto_server.database import ConcurrentWriteConflict
 from kinto_server.database.transaction import SUBREQUEST_KEY
 from kinto_server.errors import cornice_errors_to_response
 from kinto_server.events import PARENT_PENDING_KEY, PENDING_KEY
+from kinto_server.request import KintoRequest
 from kinto_server.views.rendering import dumps, json_response
 from kinto_server.views.schemas import parse_json_body
 
@@ -110,7 +110,7 @@ def build_subrequest(request, sub):
         path = PREFIX + path
     headers = {k: v for k, v in request.headers.items() if k not in NOT_INHERITED}
     headers.update(sub.get("headers", {}))
-    subrequest = Request.blank(path, base_url=request.application_url, headers=headers)
+    subrequest = KintoRequest.blank(path, base_url=request.application_url, headers=headers)
     subrequest.method = sub.get("method", "GET")
     if "body" in sub:
         subrequest.body = dumps(sub["body"])

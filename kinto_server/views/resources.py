@@ -10,14 +10,15 @@ from kinto_server.resources.tree import BUCKET, COLLECTION, GROUP, RECORD
 from kinto_server.views.rendering import HEAD_LIST_EXPOSED, LIST_EXPOSED, OBJECT_EXPOSED, render
 from kinto_server.views.schemas import body_validator
 
+# Most requests are on records: their routes are matched first.
 PATHS = {
-    BUCKET: ("/buckets", "/buckets/{bucket_id}"),
-    COLLECTION: ("/buckets/{bucket_id}/collections", "/buckets/{bucket_id}/collections/{collection_id}"),
-    GROUP: ("/buckets/{bucket_id}/groups", "/buckets/{bucket_id}/groups/{group_id}"),
     RECORD: (
         "/buckets/{bucket_id}/collections/{collection_id}/records",
         "/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}",
     ),
+    COLLECTION: ("/buckets/{bucket_id}/collections", "/buckets/{bucket_id}/collections/{collection_id}"),
+    GROUP: ("/buckets/{bucket_id}/groups", "/buckets/{bucket_id}/groups/{group_id}"),
+    BUCKET: ("/buckets", "/buckets/{bucket_id}"),
 }
 
 

@@ -1,0 +1,35 @@
+"""The request class of the server.
+
+Pyramid adds the properties registered with ``add_request_method`` by
+building a new class for every request, which costs as much as a whole
+simple view. They are moved onto this class once, at start-up, instead.
+"""
+
+from pyramid.decorator import reify
+from pyramid.interfaces import IRequestExtensions
+from pyramid.request import Request
+
+from kinto_server.authentication import request_principals
+
+
+class KintoRequest(Request):
+    @reify
+    def principals(self):
+        """Every principal of the caller (see kinto_server.authentication)."""
+        return request_principals(self)
+
+
+def adopt_request_extensions(config):
+    """Move the request properties registered by included packages (cornice's
+    ``current_service``) onto :class:`KintoRequest`."""
+    config.commit()
+    extensions = config.registry.queryUtility(IRequestExtensions)
+    if extensions is None:
+        return
+    for name, descriptor in extensions.descriptors.items():
+        setattr(KintoRequest, name, descriptor)
+    extensions.descriptors = {}
+
+
+def includeme(config):
+    config.set_request_factory(KintoRequest)
