@@ -34,7 +34,7 @@ def seed(server_url):
         "/v1/buckets/bench",
         COLLECTION,
         "/v1/buckets/bench/collections/writes",
-        "/v1/buckets/bench/collections/batches",
+        "/v1/buckets/bench/collections/bulk",
     ):
         assert http.put(server_url + path).status_code in (200, 201)
     started = time.monotonic()
@@ -120,7 +120,7 @@ end
 
 def _batch_body():
     subrequests = [
-        {"method": "POST", "path": "/buckets/bench/collections/batches/records", "body": {"data": {"title": "x"}}}
+        {"method": "POST", "path": "/buckets/bench/collections/bulk/records", "body": {"data": {"title": "x"}}}
     ] * BATCH
     return json.dumps({"requests": subrequests})
 

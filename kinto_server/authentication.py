@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from kinto_server.resources.access import AUTHENTICATED, EVERYONE
+from kinto_server.resources.access import base_principals
 from kinto_server.settings import ConfigurationError
 
 BASICAUTH_PREFIX = "basicauth:"
@@ -101,10 +101,8 @@ class SecurityPolicy:
 
 def request_principals(request):
     """Every principal of the caller, as a frozenset."""
-    user_id = request.authenticated_userid
-    base = [EVERYONE] if user_id is None else [user_id, EVERYONE, AUTHENTICATED]
-    groups = request.registry.permission.get_user_principals(user_ids=base)
-    return frozenset(base) | groups
+    base = base_principals(request)
+    return frozenset(base) | request.registry.permission.get_user_principals(user_ids=base)
 
 
 SOURCES = {"basicauth": BasicAuthSource}

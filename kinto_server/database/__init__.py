@@ -36,11 +36,13 @@ class ConcurrentWriteConflict(Exception):
 
 def _translate(error):
     """The domain exception for a database error, or None to re-raise it."""
-    orig = getattr(error, "orig", None)
-    if getattr(orig, "pgcode", None) in RETRYABLE_CODES:
-        return ConcurrentWriteConflict(str(orig))
+    error = getattr(error, "orig", None) or error
+    if getattr(error, "pgcode", None) in RETRYABLE_CODES:
+        return ConcurrentWriteConflict(str(error))
+    if isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)):
+        return BackendUnavailable(str(error).strip())
     if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError)):
-        return BackendUnavailable(str(orig or error).strip())
+        return BackendUnavailable(str(error).strip())
     if isinstance(error, sa_exc.TimeoutError):
         return BackendUnavailable("no database connection available")
     return None
@@ -52,22 +54,69 @@ def translated_errors():
     ConcurrentWriteConflict."""
     try:
         yield
-    except (sa_exc.DBAPIError, sa_exc.TimeoutError) as error:
+    except (psycopg2.Error, sa_exc.DBAPIError, sa_exc.TimeoutError) as error:
         domain = _translate(error)
         if domain is None:
             raise
         raise domain from error
 
 
-class _RequestTransaction:
-    """The current request's connection and transaction, opened on first use,
-    and one savepoint slot per nested sub-request (batch)."""
+class _Transaction:
+    """A pooled connection (in autocommit mode) and the transaction this
+    module drives on it with explicit statements.
 
-    def __init__(self, isolation_level):
+    Round trips are the main cost of a request, so the statements that only
+    manage the transaction (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO) are not
+    sent on their own: they are queued and sent in front of the next real
+    statement, in the same round trip. Only COMMIT costs one of its own.
+    """
+
+    def __init__(self, client, isolation_level):
+        self.client = client
         self.isolation_level = isolation_level
-        self.connection = None
-        self.transaction = None
-        self.savepoints = []
+        self.fairy = None  # SQLAlchemy's pooled DBAPI connection
+        self.queued = []  # transaction statements waiting for the next query
+        self.savepoints = []  # one entry per open sub-request: its name, or None until used
+        self.counter = 0
+
+    def _ensure_open(self):
+        if self.fairy is None:
+            self.fairy = self.client.checkout()
+            self.queued.append(f"BEGIN ISOLATION LEVEL {self.isolation_level}")
+        for level, name in enumerate(self.savepoints):
+            if name is None:
+                self.counter += 1
+                self.savepoints[level] = f"kinto_sp{self.counter}"
+                self.queued.append(f"SAVEPOINT {self.savepoints[level]}")
+
+    def execute(self, sql, params):
+        self._ensure_open()
+        if self.queued:
+            sql = ";".join(self.queued) + ";" + sql
+            self.queued = []
+        return self.client.run(self.fairy, sql, params)
+
+    def start_nested(self):
+        self.savepoints.append(None)
+
+    def finish_nested(self, commit):
+        name = self.savepoints.pop()
+        if name is not None:
+            self.queued.append(f"RELEASE SAVEPOINT {name}" if commit else f"ROLLBACK TO SAVEPOINT {name}")
+
+    def finish(self, commit):
+        if self.fairy is None:
+            return
+        if not self.fairy.is_valid:  # Lost with the connection: nothing to end.
+            return
+        try:
+            statements = self.queued + ["COMMIT" if commit else "ROLLBACK"]
+            status = self.client.run(self.fairy, ";".join(statements), None, status_only=True)
+            if commit and status != "COMMIT":
+                # PostgreSQL answers ROLLBACK to a COMMIT of a failed transaction.
+                raise BackendUnavailable(f"the transaction did not commit ({status})")
+        finally:
+            self.client.checkin(self.fairy)
 
 
 class PostgreSQLClient:
@@ -79,11 +128,37 @@ class PostgreSQLClient:
             max_overflow=max_overflow,
             pool_recycle=pool_recycle,
             pool_timeout=pool_timeout,
-            pool_pre_ping=True,
+            # Transactions are ended explicitly: no reset round trip on return.
+            pool_reset_on_return=None,
             # Fail fast (503) rather than hang when the database host is gone.
             connect_args={"connect_timeout": 5},
         )
         self._local = threading.local()
+
+    # Connections: pooled by SQLAlchemy, used in autocommit mode by this module.
+
+    def checkout(self):
+        with translated_errors():
+            fairy = self.engine.raw_connection()
+        fairy.dbapi_connection.autocommit = True
+        return fairy
+
+    def checkin(self, fairy):
+        fairy.close()
+
+    def run(self, fairy, sql, params, status_only=False):
+        """One round trip. A lost connection makes the whole pool start afresh,
+        so the server recovers by itself once the database is back."""
+        try:
+            with translated_errors(), fairy.dbapi_connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                if status_only:
+                    return cursor.statusmessage
+                return cursor.fetchall() if cursor.description is not None else []
+        except BackendUnavailable:
+            fairy.invalidate()
+            self.engine.dispose()
+            raise
 
     # Request transactions, driven by the transaction tween.
 
@@ -95,79 +170,50 @@ class PostgreSQLClient:
         succeeds or fails on its own while the batch commits once."""
         current = getattr(self._local, "current", None)
         if current is None:
-            self._local.current = _RequestTransaction("REPEATABLE READ" if readonly else "READ COMMITTED")
+            self._local.current = _Transaction(self, "REPEATABLE READ" if readonly else "READ COMMITTED")
         else:
-            current.savepoints.append(None)
+            current.start_nested()
 
     def finish_request(self, commit):
         """Commit (or roll back) the request's transaction or savepoint."""
         current = self._local.current
         if current.savepoints:
-            savepoint = current.savepoints.pop()
-            if savepoint is not None:
-                with translated_errors():
-                    savepoint.commit() if commit else savepoint.rollback()
+            current.finish_nested(commit)
             return
         self._local.current = None
-        if current.connection is None:
-            return
-        try:
-            with translated_errors():
-                if commit:
-                    current.transaction.commit()
-                else:
-                    current.transaction.rollback()
-        finally:
-            current.connection.close()
-
-    def _open(self, isolation_level):
-        with translated_errors():
-            connection = self.engine.connect().execution_options(isolation_level=isolation_level)
-            try:
-                return connection, connection.begin()
-            except BaseException:
-                connection.close()
-                raise
-
-    def _request_connection(self, current):
-        if current.connection is None:
-            current.connection, current.transaction = self._open(current.isolation_level)
-        for level, savepoint in enumerate(current.savepoints):
-            if savepoint is None:
-                with translated_errors():
-                    current.savepoints[level] = current.connection.begin_nested()
-        return current.connection
+        current.finish(commit)
 
     @contextlib.contextmanager
     def connect(self):
-        """A connection in a transaction: the request's one, or a new one
-        committed when the block ends (outside requests)."""
-        current = getattr(self._local, "current", None)
-        if current is not None:
-            connection = self._request_connection(current)
-            with translated_errors():
-                yield connection
-            return
-        connection, transaction = self._open("READ COMMITTED")
+        """A transaction for several statements outside requests (scripts);
+        yields an object with ``execute(sql, params)``."""
+        transaction = _Transaction(self, "READ COMMITTED")
         try:
-            with translated_errors():
-                yield connection
-                transaction.commit()
-        finally:
-            if transaction.is_active:
-                transaction.rollback()
-            connection.close()
+            yield transaction
+        except BaseException:
+            transaction.finish(commit=False)
+            raise
+        transaction.finish(commit=True)
 
     def execute(self, sql, params=None):
-        """Run one statement; return the result rows as a list."""
-        with self.connect() as connection:
-            result = connection.exec_driver_sql(sql, params or {})
-            return result.fetchall() if result.returns_rows else []
+        """Run one statement; return the result rows as a list. In a request,
+        it joins the request's transaction; otherwise it commits on its own."""
+        current = getattr(self._local, "current", None)
+        if current is not None:
+            return current.execute(sql, params)
+        fairy = self.checkout()
+        try:
+            return self.run(fairy, sql, params)
+        finally:
+            self.checkin(fairy)
 
     def heartbeat(self):
         try:
-            with self.engine.connect() as connection:
-                connection.exec_driver_sql("SELECT 1")
+            fairy = self.checkout()
+            try:
+                self.run(fairy, "SELECT 1", None)
+            finally:
+                self.checkin(fairy)
             return True
         except Exception:
             return False

@@ -60,17 +60,17 @@ def pending(client, component, directory=MIGRATIONS_DIR):
 
 def apply(client, migration):
     """Run one migration file and record it, in one transaction."""
-    with client.connect() as connection:
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%(key)s)", {"key": LOCK_KEY})
-        connection.exec_driver_sql(VERSION_TABLE)
-        already = connection.exec_driver_sql(
+    with client.connect() as transaction:
+        transaction.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": LOCK_KEY})
+        transaction.execute(VERSION_TABLE, None)
+        already = transaction.execute(
             "SELECT 1 FROM schema_migrations WHERE component = %(c)s AND version = %(v)s",
             {"c": migration.component, "v": migration.version},
-        ).fetchall()
+        )
         if already:
             return False
-        connection.exec_driver_sql(migration.path.read_text(encoding="utf-8").replace("%", "%%"))
-        connection.exec_driver_sql(
+        transaction.execute(migration.path.read_text(encoding="utf-8"), None)
+        transaction.execute(
             "INSERT INTO schema_migrations (component, version, name) VALUES (%(c)s, %(v)s, %(n)s)",
             {"c": migration.component, "v": migration.version, "n": migration.name},
         )

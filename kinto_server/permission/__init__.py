@@ -50,6 +50,11 @@ class PermissionBackend(abc.ABC):
     def get_user_principals(self, *, user_ids):
         """Return the set of extra principals held by any of ``user_ids``."""
 
+    def get_principals_and_permissions(self, *, user_ids, object_uris):
+        """``(get_user_principals(user_ids), get_objects_permissions(object_uris))``;
+        backends may answer both at once."""
+        return self.get_user_principals(user_ids=user_ids), self.get_objects_permissions(object_uris=object_uris)
+
     @abc.abstractmethod
     def flush(self):
         """Remove everything."""

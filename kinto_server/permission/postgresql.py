@@ -33,22 +33,30 @@ class PostgreSQLPermission(PermissionBackend):
     def replace_object_permissions(self, *, object_uri, permissions):
         if not permissions:
             return
-        # Two statements: a row deleted and re-inserted by one statement would
-        # be modified twice in one command, which PostgreSQL refuses.
-        self._run(
-            "DELETE FROM access_control_entries WHERE object_id = %(uri)s AND permission = ANY(%(permissions)s)",
-            {"uri": object_uri, "permissions": list(permissions)},
-        )
         rows = [(perm, principal) for perm, principals in permissions.items() for principal in principals]
-        if rows:
-            self._run(
-                """
-                INSERT INTO access_control_entries (object_id, permission, principal)
-                SELECT %(uri)s, p, u FROM unnest(%(perms)s::text[], %(principals)s::text[]) AS v(p, u)
-                ON CONFLICT DO NOTHING
-                """,
-                {"uri": object_uri, "perms": [p for p, _ in rows], "principals": [u for _, u in rows]},
+        # One statement: remove the entries that go, add those that come. The
+        # entries that stay are touched by neither half (a row cannot be both
+        # deleted and inserted by one statement).
+        self._run(
+            """
+            WITH wanted AS (
+                SELECT p, u FROM unnest(%(perms)s::text[], %(principals)s::text[]) AS v(p, u)
+            ), removed AS (
+                DELETE FROM access_control_entries a
+                WHERE a.object_id = %(uri)s AND a.permission = ANY(%(permissions)s)
+                  AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.p = a.permission AND w.u = a.principal)
             )
+            INSERT INTO access_control_entries (object_id, permission, principal)
+            SELECT %(uri)s, p, u FROM wanted
+            ON CONFLICT DO NOTHING
+            """,
+            {
+                "uri": object_uri,
+                "permissions": list(permissions),
+                "perms": [p for p, _ in rows],
+                "principals": [u for _, u in rows],
+            },
+        )
 
     def delete_object_permissions(self, *, object_uri, with_children=True):
         if with_children:
@@ -97,6 +105,25 @@ class PostgreSQLPermission(PermissionBackend):
             "SELECT DISTINCT principal FROM user_principals WHERE user_id = ANY(%(users)s)", {"users": list(user_ids)}
         )
         return {row[0] for row in rows}
+
+    def get_principals_and_permissions(self, *, user_ids, object_uris):
+        """Both lookups of a request's access check in one round trip."""
+        rows = self._run(
+            """
+            SELECT NULL, NULL, principal FROM user_principals WHERE user_id = ANY(%(users)s)
+            UNION ALL
+            SELECT object_id, permission, principal FROM access_control_entries WHERE object_id = ANY(%(uris)s)
+            """,
+            {"users": list(user_ids), "uris": list(object_uris)},
+        )
+        principals = set()
+        found = defaultdict(lambda: defaultdict(set))
+        for uri, permission, principal in rows:
+            if uri is None:
+                principals.add(principal)
+            else:
+                found[uri][permission].add(principal)
+        return principals, [dict(found[uri]) if uri in found else {} for uri in object_uris]
 
     def flush(self):
         self._run("TRUNCATE access_control_entries, user_principals")

@@ -29,6 +29,12 @@ def granting(ref, permission):
     raise ValueError(f"unknown permission {permission}")
 
 
+def base_principals(request):
+    """The caller's own principals, before group memberships."""
+    user_id = request.authenticated_userid
+    return [EVERYONE] if user_id is None else [user_id, EVERYONE, AUTHENTICATED]
+
+
 class Access:
     """The ACEs of one branch of the tree, as seen by one set of principals."""
 
@@ -39,10 +45,18 @@ class Access:
 
     @classmethod
     def load(cls, request, ref):
-        """Fetch the ACEs of ``ref`` and its ancestors (one backend call)."""
-        principals = request.principals
+        """Fetch the ACEs of ``ref`` and its ancestors, and the caller's
+        principals if not known yet (one backend call)."""
+        backend = request.registry.permission
         uris = [r.uri for r in ref.lineage()] if ref is not None else []
-        acls = dict(zip(uris, request.registry.permission.get_objects_permissions(object_uris=uris), strict=True))
+        if "principals" in request.__dict__:
+            principals = request.principals
+            found = backend.get_objects_permissions(object_uris=uris)
+        else:
+            base = base_principals(request)
+            groups, found = backend.get_principals_and_permissions(user_ids=base, object_uris=uris)
+            principals = request.__dict__["principals"] = frozenset(base) | groups
+        acls = dict(zip(uris, found, strict=True))
         root = {"bucket:create": request.registry.settings["bucket_create_principals"]}
         return cls(principals, acls, root)
 

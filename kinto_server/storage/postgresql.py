@@ -76,10 +76,21 @@ GET_MANY = """
 # Locking reads (see get_many): FOR SHARE keeps ancestors from being deleted
 # while a child is written; FOR UPDATE makes concurrent writers of one object
 # take turns, each seeing the previous one's result before its If-Match check.
-GET_ONE_LOCKED = """
-    SELECT last_modified, data FROM objects
-    WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
-    FOR {mode}
+GET_LINEAGE_LOCKED = """
+    WITH ancestors AS (
+        SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data FROM objects o
+        JOIN unnest(%(resource_names)s::text[], %(parent_ids)s::text[], %(ids)s::text[])
+             AS k(resource_name, parent_id, id)
+          ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
+        WHERE NOT o.deleted
+        ORDER BY o.parent_id
+        FOR SHARE OF o
+    ), target AS (
+        SELECT resource_name, parent_id, id, last_modified, data FROM objects
+        WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
+        FOR UPDATE
+    )
+    SELECT * FROM ancestors UNION ALL SELECT * FROM target
 """
 
 MARK_DELETED = f"""
@@ -148,16 +159,20 @@ class PostgreSQLStorage(Storage):
         return {(rn, pid, oid): _object(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
 
     def _get_lineage_locked(self, keys):
-        """Lock top-down, one row at a time, so that lockers never cross."""
-        found = {}
-        for position, key in enumerate(keys):
-            resource_name, parent_id, object_id = key
-            mode = "UPDATE" if position == len(keys) - 1 else "SHARE"
-            params = {"parent_id": parent_id, "resource_name": resource_name, "id": object_id}
-            rows = self._run(GET_ONE_LOCKED.format(mode=mode), params)
-            if rows:
-                found[key] = _object(object_id, rows[0][0], False, rows[0][1])
-        return found
+        """The lineage in one statement: ancestors locked for share (top-down),
+        the object itself for update."""
+        *ancestors, (resource_name, parent_id, object_id) = keys
+        columns = [list(column) for column in zip(*ancestors, strict=True)] if ancestors else [[], [], []]
+        params = {
+            "resource_names": columns[0],
+            "parent_ids": columns[1],
+            "ids": columns[2],
+            "resource_name": resource_name,
+            "parent_id": parent_id,
+            "id": object_id,
+        }
+        rows = self._run(GET_LINEAGE_LOCKED, params)
+        return {(rn, pid, oid): _object(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
 
     def _write(self, sql, resource_name, parent_id, object_id, obj):
         params = {

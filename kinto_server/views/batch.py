@@ -134,6 +134,8 @@ def _answer(subrequest, response):
 
 @batch.post(validators=(validate_batch,))
 def post_batch(request):
+    # Computed once here, and reused by the sub-requests with the same credentials.
+    request.__dict__.setdefault("principals", request.principals)
     responses = []
     for sub in request.validated["body"]["requests"]:
         subrequest = build_subrequest(request, sub)

@@ -70,3 +70,11 @@ def test_flush_and_heartbeat(permission):
     permission.flush()
     assert permission.get_object_permissions(object_uri=URI) == {}
     assert permission.heartbeat() is True
+
+
+def test_principals_and_permissions_at_once(permission):
+    permission.add_user_principal(user_id="alice", principal="/buckets/b/groups/g")
+    permission.replace_object_permissions(object_uri=URI, permissions={"read": ["/buckets/b/groups/g"]})
+    principals, acls = permission.get_principals_and_permissions(user_ids=["alice", "x"], object_uris=["/none", URI])
+    assert principals == {"/buckets/b/groups/g"}
+    assert acls == [{}, {"read": {"/buckets/b/groups/g"}}]
