@@ -61,6 +61,13 @@ def translated_errors():
         raise domain from error
 
 
+_WRITE_KEYWORDS = ("INSERT", "UPDATE", "DELETE", "WITH", "TRUNCATE", "CREATE", "ALTER", "DROP")
+
+
+def _writes(sql):
+    return sql.lstrip()[:8].upper().startswith(_WRITE_KEYWORDS)
+
+
 class _Transaction:
     """A pooled connection (in autocommit mode) and the transaction this
     module drives on it with explicit statements.
@@ -71,18 +78,25 @@ class _Transaction:
     statement, in the same round trip. Only COMMIT costs one of its own.
     """
 
-    def __init__(self, client, isolation_level):
+    def __init__(self, client, read_only):
         self.client = client
-        self.isolation_level = isolation_level
+        self.read_only = read_only
+        self.begun = False
         self.fairy = None  # SQLAlchemy's pooled DBAPI connection
         self.queued = []  # transaction statements waiting for the next query
         self.savepoints = []  # one entry per open sub-request: its name, or None until used
         self.counter = 0
 
-    def _ensure_open(self):
+    def _ensure_open(self, sql):
         if self.fairy is None:
             self.fairy = self.client.checkout()
-            self.queued.append(f"BEGIN ISOLATION LEVEL {self.isolation_level}")
+        # A read request runs its statements on their own (each one is
+        # consistent by itself: a list and its ETag come from one statement),
+        # unless it writes (a default bucket created on first use): then it
+        # opens a transaction, as write requests do from their first statement.
+        if not self.begun and (not self.read_only or _writes(sql)):
+            self.begun = True
+            self.queued.append("BEGIN ISOLATION LEVEL READ COMMITTED")
         for level, name in enumerate(self.savepoints):
             if name is None:
                 self.counter += 1
@@ -90,7 +104,7 @@ class _Transaction:
                 self.queued.append(f"SAVEPOINT {self.savepoints[level]}")
 
     def execute(self, sql, params):
-        self._ensure_open()
+        self._ensure_open(sql)
         if self.queued:
             sql = ";".join(self.queued) + ";" + sql
             self.queued = []
@@ -108,6 +122,9 @@ class _Transaction:
         if self.fairy is None:
             return
         if not self.fairy.is_valid:  # Lost with the connection: nothing to end.
+            return
+        if not self.begun:
+            self.client.checkin(self.fairy)
             return
         try:
             statements = self.queued + ["COMMIT" if commit else "ROLLBACK"]
@@ -170,7 +187,7 @@ class PostgreSQLClient:
         succeeds or fails on its own while the batch commits once."""
         current = getattr(self._local, "current", None)
         if current is None:
-            self._local.current = _Transaction(self, "REPEATABLE READ" if readonly else "READ COMMITTED")
+            self._local.current = _Transaction(self, read_only=readonly)
         else:
             current.start_nested()
 
@@ -187,7 +204,7 @@ class PostgreSQLClient:
     def connect(self):
         """A transaction for several statements outside requests (scripts);
         yields an object with ``execute(sql, params)``."""
-        transaction = _Transaction(self, "READ COMMITTED")
+        transaction = _Transaction(self, read_only=False)
         try:
             yield transaction
         except BaseException:

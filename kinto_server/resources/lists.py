@@ -59,18 +59,20 @@ def list_objects(request, parent_ref, resource, count=False):
     query = querystring.parse(request.GET)
     storage = request.registry.storage
     parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
-    timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
-    preconditions.check(request, timestamp)
     headers = {}
     if count:
+        # HEAD: the count and the ETag, no list.
+        timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
+        preconditions.check(request, timestamp)
         total = storage.count_all(
             resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=object_ids
         )
         headers["Total-Objects"] = headers["Total-Records"] = str(total)
+        return Outcome([], None, timestamp=timestamp, headers=headers)
     settings = request.registry.settings
     limit = page_size(settings, query.limit)
     after = pagination.decode(settings, query.token) if query.token else None
-    objects = storage.list_all(
+    objects, timestamp = storage.list_with_timestamp(
         resource_name=resource.name,
         parent_id=parent_id,
         filters=query.filters,
@@ -80,6 +82,7 @@ def list_objects(request, parent_ref, resource, count=False):
         include_deleted=query.include_deleted,
         object_ids=object_ids,
     )
+    preconditions.check(request, timestamp)
     if len(objects) > limit:
         objects = objects[:limit]
         token = pagination.encode(settings, pagination.last_object_key(objects[-1], query.sorting))

@@ -145,6 +145,12 @@ class Storage(abc.ABC):
         when ``include_deleted`` is true.
         """
 
+    def list_with_timestamp(self, **kwargs):
+        """``(list_all(**kwargs), resource_timestamp(...))`` read consistently:
+        the timestamp is the list's ETag, and never runs ahead of it."""
+        timestamp = self.resource_timestamp(resource_name=kwargs["resource_name"], parent_id=kwargs["parent_id"])
+        return self.list_all(**kwargs), timestamp
+
     @abc.abstractmethod
     def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
         """Return the number of live objects matching ``filters``."""

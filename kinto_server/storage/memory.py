@@ -248,6 +248,10 @@ class MemoryStorage(Storage):
                 selected = (obj for obj in selected if object_key(obj, sorting) > after_key)
             return [dict(obj) for obj in islice(selected, limit)]
 
+    def list_with_timestamp(self, **kwargs):
+        with self._lock:
+            return super().list_with_timestamp(**kwargs)
+
     def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
         with self._lock:
             siblings = self._get_siblings(resource_name, parent_id)

@@ -269,13 +269,50 @@ class PostgreSQLStorage(Storage):
         include_deleted=False,
         object_ids=None,
     ):
+        arguments = {
+            "resource_name": resource_name,
+            "parent_id": parent_id,
+            "filters": filters,
+            "sorting": sorting,
+            "after": after,
+            "limit": limit,
+            "include_deleted": include_deleted,
+            "object_ids": object_ids,
+        }
+        return self._list(arguments, with_timestamp=False)[0]
+
+    def _list(self, arguments, with_timestamp):
         params = Params()
-        scope = self._scope(params, resource_name, parent_id, filters, object_ids, include_deleted)
-        order, keyset = order_and_keyset(sorting, after, params)
-        sql = f"SELECT id, last_modified, deleted, data FROM objects WHERE {scope} AND {keyset} ORDER BY {order}"
-        if limit is not None:
-            sql += f" LIMIT {params.add(limit)}"
-        return [_object(*row) for row in self._run(sql, params)]
+        resource_name, parent_id = arguments["resource_name"], arguments["parent_id"]
+        scope = self._scope(
+            params,
+            resource_name,
+            parent_id,
+            arguments.get("filters", ()),
+            arguments.get("object_ids"),
+            arguments.get("include_deleted", False),
+        )
+        order, keyset = order_and_keyset(arguments.get("sorting", DEFAULT_SORT), arguments.get("after"), params)
+        stamp = "NULL"
+        if with_timestamp:
+            stamp = (
+                f"(SELECT last_modified FROM timestamps WHERE parent_id = {params.add(parent_id)}"
+                f" AND resource_name = {params.add(resource_name)})"
+            )
+        columns = f"{stamp} AS parent_timestamp, id, last_modified, deleted, data"
+        sql = f"SELECT {columns} FROM objects WHERE {scope} AND {keyset} ORDER BY {order}"
+        if arguments.get("limit") is not None:
+            sql += f" LIMIT {params.add(arguments['limit'])}"
+        rows = self._run(sql, params)
+        timestamp = rows[0][0] if rows else None
+        return [_object(*row[1:]) for row in rows], timestamp
+
+    def list_with_timestamp(self, **kwargs):
+        """One statement (one snapshot): the timestamp rides along each row."""
+        objects, timestamp = self._list(kwargs, with_timestamp=True)
+        if timestamp is None:
+            timestamp = self.resource_timestamp(resource_name=kwargs["resource_name"], parent_id=kwargs["parent_id"])
+        return objects, timestamp
 
     def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
         params = Params()

@@ -203,3 +203,13 @@ def test_timestamp_windows_with_tombstones_and_pages(storage, descending):
         after = {"id": page[-1]["id"], "last_modified": page[-1]["last_modified"]}
     assert pages == expected
     assert "o2" in pages and "o5" not in pages  # tombstones: o5 is the newest change, past the window
+
+
+def test_list_with_timestamp_returns_the_list_and_its_etag(storage):
+    objects, empty_stamp = storage.list_with_timestamp(resource_name=R, parent_id=P)
+    assert objects == [] and storage.resource_timestamp(resource_name=R, parent_id=P) == empty_stamp
+    created = [create(storage, f"o{i}") for i in range(3)]
+    tombstone = storage.delete(resource_name=R, parent_id=P, object_id="o0")
+    objects, stamp = storage.list_with_timestamp(resource_name=R, parent_id=P, limit=1)
+    assert [o["id"] for o in objects] == ["o2"]
+    assert stamp == tombstone["last_modified"] > created[-1]["last_modified"] > empty_stamp
