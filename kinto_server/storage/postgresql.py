@@ -13,9 +13,9 @@ previous writer has committed: timestamps are unique, strictly increasing,
 and ordered as the commits are. PostgreSQL makes a transaction visible before
 it releases its locks, so when a reader sees timestamp T committed, every
 write that will ever get a timestamp <= T has already committed: a
-``_since=T`` poll can never miss a write that commits later. Lists and their
-ETag are read in one REPEATABLE READ snapshot (see the transaction tween), so
-the ETag never runs ahead of the objects returned with it.
+``_since=T`` poll can never miss a write that commits later. A list and its
+ETag are read by one statement (:meth:`PostgreSQLStorage.list_with_timestamp`),
+so the ETag never runs ahead of the objects returned with it.
 """
 
 from kinto_server import database
