@@ -164,7 +164,10 @@ def order_and_keyset(sorting, after, params):
     keys = []
     for sort in sorting:
         keys.extend((expr, value, cast, sort.descending) for expr, value, cast in sort_keys(sort, params))
-    keys.append(("id", lambda obj: obj.get("id", ""), "", False))
+    if not (sorting and sorting[0].field == "last_modified"):
+        # Timestamps are unique within a parent: after one, an id tie-break is
+        # useless, and leaving it out lets the timestamp index give the order.
+        keys.append(("id", lambda obj: obj.get("id", ""), "", False))
     order = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, _, _, desc in keys)
     if after is None:
         return order, "TRUE"
