@@ -105,6 +105,8 @@ def parse(params):
     """Turn the querystring multidict into a :class:`ListQuery`."""
     query = ListQuery()
     for param, text in params.items():
+        if "\x00" in param or "\x00" in text:
+            raise invalid_parameters("querystring", param.replace("\x00", ""), "Null characters are not allowed")
         if param in TIMESTAMP_PARAMS:
             query.filters.append(Filter("last_modified", _timestamp(param, text), TIMESTAMP_PARAMS[param]))
             query.include_deleted = True

@@ -66,10 +66,25 @@ def parse_json_body(request):
     if not request.body:
         return None
     try:
-        return ujson.loads(request.body)
+        body = ujson.loads(request.body)
     except ValueError as error:
         request.errors.add("body", "", f"Invalid JSON: {error}")
         return None
+    if (b"\\u0000" in request.body or b"\x00" in request.body) and _has_nul(body):
+        # PostgreSQL cannot store them: refused on every backend alike.
+        request.errors.add("body", "", "Null characters (\\u0000) are not allowed")
+        return None
+    return body
+
+
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class _Operation(colander.MappingSchema):

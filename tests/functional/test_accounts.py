@@ -107,3 +107,8 @@ def test_account_only_policy_rejects_unknown_users(make_app):
     app.put_json("/v1/accounts/bob", {"data": {"password": "s3cret"}}, status=201)
     assert "user" not in app.get("/v1/", headers=auth("bob", "wrong")).json
     assert app.get("/v1/", headers=BOB).json["user"]["id"] == "account:bob"
+
+
+def test_null_character_in_username_is_not_an_account(app):
+    user = app.get("/v1/", headers=auth("bo\x00b", "s3cret")).json["user"]
+    assert user["id"].startswith("basicauth:")

@@ -153,3 +153,24 @@ def test_empty_principal_is_400(app):
 def test_write_with_non_json_content_type_and_no_body_is_415(app):
     response = app.put(records_url() + "/r1", headers={**ALICE, "Content-Type": "text/plain"}, status=415)
     assert_error(response, 415, 107)
+
+
+@pytest.mark.parametrize(
+    "body", ['{"data": {"a": "x\\u0000y"}}', '{"data": {"a\\u0000": 1}}', '{"data": {"l": ["\\u0000"]}}']
+)
+def test_null_characters_in_bodies_are_400(app, body):
+    response = app.post(records_url(), body, headers={**ALICE, "Content-Type": "application/json"}, status=400)
+    assert "Null characters" in assert_error(response, 400, 107)["message"]
+    assert app.get(records_url(), headers=ALICE).json["data"] == []
+
+
+def test_escaped_backslash_u0000_text_is_accepted(app):
+    response = app.post(
+        records_url(), '{"data": {"a": "\\\\u0000"}}', headers={**ALICE, "Content-Type": "application/json"}
+    )
+    assert response.json["data"]["a"] == "\\u0000"
+
+
+@pytest.mark.parametrize("query", ["a=%00", "%00=1", "_sort=a%00", "in_a=x,%00"])
+def test_null_characters_in_querystrings_are_400(app, query):
+    assert_error(app.get(f"{records_url()}?{query}", headers=ALICE, status=400), 400, 107)

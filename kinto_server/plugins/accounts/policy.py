@@ -28,6 +28,8 @@ class AccountSource:
         if credentials is None:
             return None
         username, password = credentials
+        if "\x00" in username:
+            return None  # Not an account id (and not storable).
         registry = request.registry
         try:
             account = registry.storage.get(resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=username)
