@@ -142,6 +142,7 @@ def test_since_poller_sees_every_change_exactly(two_servers):
     # Catch up with the last writes, then compare with the server's state.
     state["etag"] = poll_once(run, http, state["etag"], copy)
     server_state = full_listing(http, two_servers[1])
+    print(f"\nstatuses {dict(run.statuses)}, live objects {len(server_state)}, increments {dict(run.increments)}")
     assert run.failures == []
     assert copy == server_state
     assert len(server_state) > COUNTERS

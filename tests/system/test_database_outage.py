@@ -94,6 +94,8 @@ def test_outage_gives_503_then_recovers_without_losing_writes(cluster, tmp_path)
         traffic.stop.set()
         thread.join(timeout=30)
 
+        counts = {status: traffic.statuses.count(status) for status in set(traffic.statuses)}
+        print(f"\nstatuses {counts}, acknowledged {len(traffic.acknowledged)}")
         assert traffic.bad == []
         assert 503 in traffic.statuses and traffic.statuses[-1] == 201
         stored = set()
