@@ -56,9 +56,12 @@ class Access:
             base = base_principals(request)
             groups, found = backend.get_principals_and_permissions(user_ids=base, object_uris=uris)
             principals = request.__dict__["principals"] = frozenset(base) | groups
-        acls = dict(zip(uris, found, strict=True))
-        root = {"bucket:create": request.registry.settings["bucket_create_principals"]}
-        return cls(principals, acls, root)
+        return cls(principals, dict(zip(uris, found, strict=True)), cls.root_permissions(request))
+
+    @staticmethod
+    def root_permissions(request):
+        registry = request.registry
+        return {"bucket:create": registry.settings["bucket_create_principals"], **registry.root_permissions_extra}
 
     def acl(self, uri):
         return self._acls.get(uri, {})
