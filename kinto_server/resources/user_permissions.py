@@ -33,8 +33,7 @@ def entries(request):
     refs = [ref for ref in map(ref_from_uri, accessible) if ref is not None]
     uris = sorted({r.uri for ref in refs for r in ref.lineage()})
     acls = dict(zip(uris, backend.get_objects_permissions(object_uris=uris), strict=True))
-    root = {"bucket:create": request.registry.settings["bucket_create_principals"]}
-    root.update(request.registry.root_permissions_extra)
+    root = Access.root_permissions(request)
     access = Access(principals, acls, root)
     found = [_entry(ref, _held(access, ref)) for ref in refs]
     root_held = sorted(p for p in root if access.allows(None, p))
