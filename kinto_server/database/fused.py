@@ -4,7 +4,7 @@ principals, the ACEs of the object's lineage, and the lineage's objects
 (locked for a write, as ``PostgreSQLStorage.get_many(lock_lineage=True)``
 does). Three statements' worth of answers, tagged row by row."""
 
-from kinto_server.storage.postgresql import _object
+from kinto_server.storage.postgresql import LINEAGE_KEYS, LOCKED_LINEAGE, object_from_row
 
 _PRINCIPALS = """
     SELECT 'p', NULL::text, NULL::text, NULL::text, NULL::bigint, principal, NULL::jsonb
@@ -14,27 +14,14 @@ _ACES = """
     SELECT 'a', object_id, permission, NULL::text, NULL::bigint, principal, NULL::jsonb
     FROM access_control_entries WHERE object_id = ANY(%(uris)s)
 """
-_KEYS = """
-    unnest(%(resource_names)s::text[], %(parent_ids)s::text[], %(ids)s::text[]) AS k(resource_name, parent_id, id)
-"""
 _OBJECTS = f"""
     SELECT 'o', o.resource_name, o.parent_id, o.id, o.last_modified, NULL::text, o.data
-    FROM objects o JOIN {_KEYS}
+    FROM objects o JOIN {LINEAGE_KEYS}
       ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
     WHERE NOT o.deleted
 """
 _LOCKED = f"""
-    WITH ancestors AS (
-        SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data FROM objects o JOIN {_KEYS}
-          ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
-        WHERE NOT o.deleted
-        ORDER BY o.parent_id
-        FOR SHARE OF o
-    ), target AS (
-        SELECT resource_name, parent_id, id, last_modified, data FROM objects
-        WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
-        FOR UPDATE
-    )
+    {LOCKED_LINEAGE}
     {_PRINCIPALS} UNION ALL {_ACES}
     UNION ALL SELECT 'o', resource_name, parent_id, id, last_modified, NULL::text, data FROM ancestors
     UNION ALL SELECT 'o', resource_name, parent_id, id, last_modified, NULL::text, data FROM target
@@ -69,7 +56,7 @@ def fused_reader(storage, permission):
             elif tag == "a":
                 aces.setdefault(a, {}).setdefault(b, set()).add(principal)
             else:
-                found[(a, b, c)] = _object(c, last_modified, False, data)
+                found[(a, b, c)] = object_from_row(c, last_modified, False, data)
         return groups, [aces.get(uri, {}) for uri in object_uris], found
 
     return read

@@ -66,21 +66,24 @@ GET = """
     WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
 """
 
-GET_MANY = """
+LINEAGE_KEYS = """
+    unnest(%(resource_names)s::text[], %(parent_ids)s::text[], %(ids)s::text[]) AS k(resource_name, parent_id, id)
+"""
+
+GET_MANY = f"""
     SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data
-    FROM objects o
-    JOIN unnest(%(resource_names)s::text[], %(parent_ids)s::text[], %(ids)s::text[]) AS k(resource_name, parent_id, id)
+    FROM objects o JOIN {LINEAGE_KEYS}
       ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
     WHERE NOT o.deleted
 """
+
 # Locking reads (see get_many): FOR SHARE keeps ancestors from being deleted
 # while a child is written; FOR UPDATE makes concurrent writers of one object
 # take turns, each seeing the previous one's result before its If-Match check.
-GET_LINEAGE_LOCKED = """
+# Also used by kinto_server.database.fused.
+LOCKED_LINEAGE = f"""
     WITH ancestors AS (
-        SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data FROM objects o
-        JOIN unnest(%(resource_names)s::text[], %(parent_ids)s::text[], %(ids)s::text[])
-             AS k(resource_name, parent_id, id)
+        SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data FROM objects o JOIN {LINEAGE_KEYS}
           ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
         WHERE NOT o.deleted
         ORDER BY o.parent_id
@@ -90,8 +93,8 @@ GET_LINEAGE_LOCKED = """
         WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
         FOR UPDATE
     )
-    SELECT * FROM ancestors UNION ALL SELECT * FROM target
 """
+GET_LINEAGE_LOCKED = LOCKED_LINEAGE + "SELECT * FROM ancestors UNION ALL SELECT * FROM target"
 
 MARK_DELETED = f"""
     UPDATE objects AS o SET deleted = TRUE, data = '{TOMBSTONE_DATA}', last_modified = v.last_modified
@@ -100,7 +103,7 @@ MARK_DELETED = f"""
 """
 
 
-def _object(object_id, last_modified, deleted, data):
+def object_from_row(object_id, last_modified, deleted, data):
     if deleted:
         return {"id": object_id, "last_modified": last_modified, "deleted": True}
     obj = dict(data)
@@ -146,7 +149,7 @@ class PostgreSQLStorage(Storage):
         if not rows:
             raise ObjectNotFoundError(object_id)
         last_modified, data = rows[0]
-        return _object(object_id, last_modified, False, data)
+        return object_from_row(object_id, last_modified, False, data)
 
     def get_many(self, *, keys, lock_lineage=False):
         if not keys:
@@ -156,7 +159,7 @@ class PostgreSQLStorage(Storage):
         resource_names, parent_ids, ids = (list(column) for column in zip(*keys, strict=True))
         params = {"resource_names": resource_names, "parent_ids": parent_ids, "ids": ids}
         rows = self._run(GET_MANY, params)
-        return {(rn, pid, oid): _object(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
+        return {(rn, pid, oid): object_from_row(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
 
     def _get_lineage_locked(self, keys):
         """The lineage in one statement: ancestors locked for share (top-down),
@@ -172,7 +175,7 @@ class PostgreSQLStorage(Storage):
             "id": object_id,
         }
         rows = self._run(GET_LINEAGE_LOCKED, params)
-        return {(rn, pid, oid): _object(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
+        return {(rn, pid, oid): object_from_row(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
 
     def _write(self, sql, resource_name, parent_id, object_id, obj):
         params = {
@@ -305,7 +308,7 @@ class PostgreSQLStorage(Storage):
             sql += f" LIMIT {params.add(arguments['limit'])}"
         rows = self._run(sql, params)
         timestamp = rows[0][0] if rows else None
-        return [_object(*row[1:]) for row in rows], timestamp
+        return [object_from_row(*row[1:]) for row in rows], timestamp
 
     def list_with_timestamp(self, **kwargs):
         """One statement (one snapshot): the timestamp rides along each row."""
