@@ -62,9 +62,10 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     changes = acl.merged_permissions(
         ref.resource, sent_permissions, existing_acl, replace_permissions, request.authenticated_userid
     )
-    registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=changes)
-    lifecycle.after_save(registry, ref, old, new)
     permissions = acl.stored_after(existing_acl, changes)
+    if permissions != existing_acl:  # An owner's edit usually changes no ACE: no write then.
+        registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=changes)
+    lifecycle.after_save(registry, ref, old, new)
     events.notify(request, "create" if old is None else "update", ref, old, new, permissions)
     status = 201 if old is None else 200
     return Outcome(new, acl.shown(permissions, request.principals), status=status, timestamp=new["last_modified"])

@@ -140,3 +140,17 @@ def test_forbidden_message_is_kintos(app):
     body = assert_error(app.get("/v1/buckets/b", headers=BOB, status=403), 403, 121)
     assert body["message"] == "This user cannot access this resource."
     assert "info" not in body
+
+
+def test_editing_without_permission_changes_writes_no_ace(app, monkeypatch):
+    record = create_record(app, {"a": 1})
+    calls = []
+    permission = app.app.registry.permission
+    original = permission.replace_object_permissions
+    monkeypatch.setattr(permission, "replace_object_permissions", lambda **kw: (calls.append(kw), original(**kw))[1])
+    url = f"{records_url()}/{record['id']}"
+    app.patch_json(url, {"data": {"a": 2}}, headers=ALICE)
+    assert calls == []
+    app.patch_json(url, {"permissions": {"read": [user_id("bob")]}}, headers=ALICE)
+    assert len(calls) == 1
+    app.get(url, headers=BOB, status=200)
