@@ -13,6 +13,10 @@ from kinto_server.authentication import request_principals
 
 
 class KintoRequest(Request):
+    # Bodies are capped by max_request_body_bytes (1 MiB by default): keep
+    # them in memory rather than in temporary files WebOb never closes.
+    request_body_tempfile_limit = 16 * 1024 * 1024
+
     @reify
     def principals(self):
         """Every principal of the caller (see kinto_server.authentication)."""

@@ -93,6 +93,10 @@ DEFAULTS = {
     "version_json_path": ("version.json", as_str),
     "experimental_collection_schema_validation": (False, as_bool),
     "experimental_permissions_endpoint": (False, as_bool),
+    # Limits on what a request may send (robustness; Kinto has none of these).
+    "max_request_body_bytes": (1024 * 1024, as_int),
+    "max_json_depth": (64, as_int),
+    "max_id_length": (1024, as_int),
     # Accounts plugin.
     "account_create_principals": (["system.Everyone"], as_list),
     "account_write_principals": ([], as_list),

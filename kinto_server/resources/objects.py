@@ -164,7 +164,7 @@ def create_object(request, parent_ref, resource, body):
     object_id = data.get("id")
     if object_id is None:
         object_id = resource.generate_id()
-    elif not is_valid_id(object_id):
+    elif not is_valid_id(object_id) or len(object_id) > request.registry.settings["max_id_length"]:
         raise invalid_parameters("body", "data.id", "Invalid object id")
     ref = parent_ref.child(resource, object_id) if parent_ref is not None else ObjectRef(BUCKET, (object_id,))
     target = Target(request, ref)

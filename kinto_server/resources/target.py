@@ -23,9 +23,10 @@ def ref_from_matchdict(request, resource, matchdict, include_self=True):
     if not chain:
         return None
     ids = []
+    max_length = request.registry.settings["max_id_length"]
     for rtype in reversed(chain):
         object_id = matchdict[f"{rtype.name}_id"]
-        if not is_valid_id(object_id):
+        if not is_valid_id(object_id) or len(object_id) > max_length:
             raise invalid_parameters("path", f"{rtype.name}_id", "Invalid object id")
         ids.append(object_id)
     ref = ObjectRef(chain[0], tuple(ids))

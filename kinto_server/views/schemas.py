@@ -67,14 +67,34 @@ def parse_json_body(request):
         return None
     try:
         body = ujson.loads(request.body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         request.errors.add("body", "", f"Invalid JSON: {error}")
+        return None
+    max_depth = request.registry.settings["max_json_depth"]
+    if _depth(body) > max_depth:
+        request.errors.add("body", "", f"JSON nested deeper than {max_depth} levels")
         return None
     if (b"\\u0000" in request.body or b"\x00" in request.body) and _has_nul(body):
         # PostgreSQL cannot store them: refused on every backend alike.
         request.errors.add("body", "", "Null characters (\\u0000) are not allowed")
         return None
     return body
+
+
+def _depth(value):
+    """How deeply ``value`` nests arrays and objects (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _has_nul(value):
