@@ -28,6 +28,7 @@ setup(
             "webtest>=3",
             "kinto-http>=11",
             "openapi-spec-validator>=0.7",
+            "hypothesis>=6",
             "ruff>=0.5",
         ],
     },

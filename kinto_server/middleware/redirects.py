@@ -3,6 +3,7 @@
 (307), and another version prefix is a 404 errno 116."""
 
 import re
+from urllib.parse import quote
 
 from pyramid.httpexceptions import HTTPTemporaryRedirect
 
@@ -13,7 +14,8 @@ _OTHER_VERSION = re.compile(r"^/v\d+(/|$)")
 
 
 def _redirect(request, path):
-    location = request.script_name + path
+    # The decoded path may hold any character: the header gets it URL-encoded.
+    location = quote(request.script_name + path, safe="/:@!$&'()*+,;=-._~")
     if request.query_string:
         location += "?" + request.query_string
     return HTTPTemporaryRedirect(location=location)

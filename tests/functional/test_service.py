@@ -160,3 +160,9 @@ def test_backend_unavailable_is_503_with_retry_after(app, monkeypatch):
     assert_error(response, 503, 201)
     assert response.headers["Retry-After"] == "3"
     assert "database is down" not in response.text
+
+
+def test_redirects_encode_unusual_characters(app):
+    location = app.get("/v1/buckets/%C3%A9t%C3%A9%00/", status=307).headers["Location"]
+    assert location.endswith("/v1/buckets/%C3%A9t%C3%A9%00")
+    assert app.get("/buckets/%C4%80", status=307).headers["Location"].endswith("/v1/buckets/%C4%80")

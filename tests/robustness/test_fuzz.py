@@ -1,0 +1,152 @@
+"""Hostile input never breaks the server: generated requests of every shape
+(methods, paths, ids, querystrings, bodies, content types, headers) on every
+backend. Each answer is below 500, errors are Kinto's JSON, and what is
+stored only changes through successful writes."""
+
+import json
+import os
+from urllib.parse import quote, urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support import ALICE, BOB, create_bucket, create_collection
+
+EXAMPLES = int(os.environ.get("KINTO_FUZZ_EXAMPLES", "400"))
+
+text = st.text(st.characters(codec="utf-8"), max_size=30)
+ids = st.one_of(st.sampled_from(["b", "c", "r1", "default", "a" * 300, "é", "a b", "..", "%00", "_x", "-"]), text)
+segments = st.sampled_from(["buckets", "collections", "groups", "records", "history", "batch", "__api__", "accounts"])
+paths = st.one_of(
+    st.sampled_from(
+        [
+            "/v1/",
+            "/v1/buckets",
+            "/v1/buckets/b",
+            "/v1/buckets/b/collections",
+            "/v1/buckets/b/collections/c",
+            "/v1/buckets/b/collections/c/records",
+            "/v1/buckets/b/collections/c/records/r1",
+            "/v1/buckets/b/groups/g",
+            "/v1/batch",
+            "/v1/permissions",
+            "/v1/__heartbeat__",
+        ]
+    ),
+    st.lists(st.one_of(segments, ids), max_size=6).map(lambda parts: "/v1/" + "/".join(parts)),
+)
+params = st.sampled_from(
+    [
+        "_limit",
+        "_sort",
+        "_since",
+        "_before",
+        "_to",
+        "_token",
+        "_fields",
+        "status",
+        "in_id",
+        "gt_n",
+        "has_x",
+        "like_title",
+        "contains_tags",
+        "contains_any_tags",
+        "not_a",
+        "exclude_b",
+        "min_n",
+        "max_n",
+        "eq_x",
+        "_x",
+        "a.b.c",
+    ]
+)
+querystrings = st.dictionaries(
+    st.one_of(params, text),
+    st.one_of(text, st.sampled_from(["-1", "0", "abc", '"1"', "[1,", "{}", "1e999"])),
+    max_size=4,
+)
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text),
+    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(text, children, max_size=3)),
+    max_leaves=12,
+)
+bodies = st.one_of(
+    st.none(),
+    json_values.map(json.dumps),
+    st.fixed_dictionaries({"data": json_values}).map(json.dumps),
+    st.fixed_dictionaries({"data": st.dictionaries(text, json_values, max_size=3), "permissions": json_values}).map(
+        json.dumps
+    ),
+    st.sampled_from(
+        [
+            "{",
+            "[]",
+            '{"data": {"id": 1}}',
+            '{"requests": [{"path": "/buckets"}]}',
+            '{"requests": 5}',
+            '[{"op": "add", "path": "/data/x", "value": 1}]',
+            '{"data": "\\u0000"}',
+            "\x00",
+            "null",
+        ]
+    ),
+    st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+)
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/merge-patch+json",
+        "application/json-patch+json",
+        "text/plain",
+        "",
+        "application/json; charset=latin-1",
+    ]
+)
+methods = st.sampled_from(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+headers = st.fixed_dictionaries(
+    {},
+    optional={
+        "If-Match": st.sampled_from(['"1"', "*", "abc", '"', "\x7f"]),
+        "If-None-Match": st.sampled_from(['"1"', "*", "x"]),
+        "Authorization": st.sampled_from(
+            [ALICE["Authorization"], BOB["Authorization"], "Basic !!!", "Bearer x", "Basic Og=="]
+        ),
+        "Accept": st.sampled_from(["text/html", "*/*", "application/json", ";;"]),
+        "Origin": st.sampled_from(["http://x", ""]),
+    },
+)
+
+
+@pytest.fixture
+def seeded_app(app):
+    create_bucket(app)
+    create_collection(app)
+    app.put_json("/v1/buckets/b/collections/c/records/r1", {"data": {"n": 1, "tags": ["a"]}}, headers=ALICE)
+    return app
+
+
+def stored_state(app):
+    listing = app.get("/v1/buckets/b/collections/c/records?_since=0", headers=ALICE, expect_errors=True)
+    buckets = app.get("/v1/buckets", headers=ALICE, expect_errors=True)
+    return listing.status_code, listing.body, buckets.body
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=methods, path=paths, query=querystrings, body=bodies, content_type=content_types, extra=headers)
+def test_generated_requests_never_fail_the_server(seeded_app, method, path, query, body, content_type, extra):
+    app = seeded_app
+    before = stored_state(app)
+    request_headers = {**{"Authorization": ALICE["Authorization"]}, **extra}
+    if content_type:
+        request_headers["Content-Type"] = content_type
+    url = quote(path, safe="/%") + ("?" + urlencode(query) if query else "")
+    encoded = None if body is None else body.encode("utf-8")
+    response = app.request(url, method=method, body=encoded, headers=request_headers, expect_errors=True)
+    assert response.status_code < 500, (method, path, query, body, response.body[:300])
+    if response.status_code >= 400 and method != "HEAD":
+        error = response.json
+        assert {"code", "errno", "error", "message"} <= set(error)
+        assert error["code"] == response.status_code
+    if response.status_code >= 400 or method in ("GET", "HEAD", "OPTIONS"):
+        assert stored_state(app) == before
