@@ -82,6 +82,7 @@ def main(argv=None):
             for kind in kinds:
                 servers[kind] = Server(kind, args.backend, workdir).start()
                 seed_seconds, seeded[kind] = seed(servers[kind].url)
+                servers[kind].analyze()
                 print(
                     f"{kind}: seeded 10,000 records with batches of 25 in {seed_seconds:.1f} s, "
                     f"RSS {servers[kind].rss_mib():.0f} MiB",
