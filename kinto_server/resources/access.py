@@ -8,7 +8,7 @@ in it (Kinto's ``read:attributes``).
 """
 
 from kinto_server.errors import ERRORS, FORBIDDEN_MESSAGE, http_error
-from kinto_server.resources.tree import CHILD_TYPES, ROOT_URI
+from kinto_server.resources.tree import CHILD_TYPES
 
 EVERYONE = "system.Everyone"
 AUTHENTICATED = "system.Authenticated"
@@ -87,7 +87,3 @@ def forbidden(request):
             headers={"WWW-Authenticate": 'Basic realm="Realm"'},
         )
     return http_error(403, ERRORS.FORBIDDEN, FORBIDDEN_MESSAGE)
-
-
-def root_ref_uri():
-    return ROOT_URI

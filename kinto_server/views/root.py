@@ -7,8 +7,6 @@ from kinto_server.views.rendering import json_response
 
 root = Service(name="hello", path="/", description="Welcome")
 
-PUBLIC_SETTINGS = ("batch_max_requests", "readonly", "explicit_permissions")
-
 
 def server_url(request):
     settings = request.registry.settings
