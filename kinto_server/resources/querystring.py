@@ -1,6 +1,7 @@
 """Reading a list's querystring: filters, ``_sort``, ``_limit``, ``_since``,
 ``_before``, ``_fields`` and ``_token``. Bad values are 400 errno 107."""
 
+import math
 from dataclasses import dataclass, field
 
 import ujson
@@ -38,11 +39,23 @@ class ListQuery:
 
 
 def native_value(text):
-    """A querystring value as JSON when it parses, else the string itself."""
+    """A querystring value as JSON when it parses (NaN and infinities, not
+    being JSON, stay strings), else the string itself."""
     try:
-        return ujson.loads(text)
+        value = ujson.loads(text)
     except (ValueError, TypeError):
         return text
+    return value if _finite(value) else text
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return True
 
 
 def _timestamp(param, text):

@@ -1,5 +1,6 @@
 """Colander schemas of request bodies, and the cornice validator using them."""
 
+import math
 import re
 
 import colander
@@ -70,41 +71,41 @@ def parse_json_body(request):
     except (ValueError, RecursionError) as error:
         request.errors.add("body", "", f"Invalid JSON: {error}")
         return None
-    max_depth = request.registry.settings["max_json_depth"]
-    if _depth(body) > max_depth:
-        request.errors.add("body", "", f"JSON nested deeper than {max_depth} levels")
-        return None
-    if (b"\\u0000" in request.body or b"\x00" in request.body) and _has_nul(body):
-        # PostgreSQL cannot store them: refused on every backend alike.
-        request.errors.add("body", "", "Null characters (\\u0000) are not allowed")
+    problem = _problem(body, request.registry.settings["max_json_depth"])
+    if problem:
+        request.errors.add("body", "", problem)
         return None
     return body
 
 
-def _depth(value):
-    """How deeply ``value`` nests arrays and objects (iteratively: no recursion limit)."""
-    deepest, stack = 0, [(value, 1)]
+def _problem(value, max_depth):
+    """Why ``value`` cannot be stored, or None. One iterative walk (no
+    recursion limit) for what every backend must refuse alike: nesting past
+    ``max_depth``, null characters (PostgreSQL cannot store them) and NaN or
+    infinite numbers (not JSON)."""
+    stack = [(value, 1)]
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children = list(item.values())
+            if any("\x00" in key for key in item):
+                return "Null characters (\\u0000) are not allowed"
         elif isinstance(item, list):
             children = item
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "Null characters (\\u0000) are not allowed"
+            continue
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "NaN and infinite numbers are not valid JSON"
+            continue
         else:
             continue
-        deepest = max(deepest, level)
+        if level > max_depth:
+            return f"JSON nested deeper than {max_depth} levels"
         stack.extend((child, level + 1) for child in children)
-    return deepest
-
-
-def _has_nul(value):
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+    return None
 
 
 class _Operation(colander.MappingSchema):

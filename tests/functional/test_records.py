@@ -174,3 +174,16 @@ def test_escaped_backslash_u0000_text_is_accepted(app):
 @pytest.mark.parametrize("query", ["a=%00", "%00=1", "_sort=a%00", "in_a=x,%00"])
 def test_null_characters_in_querystrings_are_400(app, query):
     assert_error(app.get(f"{records_url()}?{query}", headers=ALICE, status=400), 400, 107)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_nan_and_infinite_numbers_are_400(app, number):
+    body = '{"data": {"n": ' + number + "}}"
+    response = app.post(records_url(), body, headers={**ALICE, "Content-Type": "application/json"}, status=400)
+    assert "NaN" in assert_error(response, 400, 107)["message"]
+
+
+@pytest.mark.parametrize("query", ["n=NaN", "n=Infinity", "in_n=NaN,2", "contains_n=[NaN]", "gt_n=1e999", "n=1e999"])
+def test_nan_and_infinite_filter_values_are_plain_strings(app, query):
+    create_record(app, {"n": 1})
+    assert app.get(f"{records_url()}?{query}", headers=ALICE).json["data"] == []

@@ -63,7 +63,7 @@ params = st.sampled_from(
 )
 querystrings = st.dictionaries(
     st.one_of(params, text),
-    st.one_of(text, st.sampled_from(["-1", "0", "abc", '"1"', "[1,", "{}", "1e999"])),
+    st.one_of(text, st.sampled_from(["-1", "0", "abc", '"1"', "[1,", "{}", "1e999", "NaN", "[Infinity]"])),
     max_size=4,
 )
 json_values = st.recursive(
@@ -89,6 +89,8 @@ bodies = st.one_of(
             '{"data": "\\u0000"}',
             "\x00",
             "null",
+            '{"data": {"n": NaN}}',
+            '{"data": {"n": -Infinity, "m": 1e999}}',
         ]
     ),
     st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
