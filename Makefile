@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test lint format clean bench bench-compare bench-scaling
+.PHONY: help install serve migrate test lint format clean bench bench-compare bench-scaling bench-workers
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bench: $(TEST_STAMP)  ## Benchmark our server (BACKEND=memory|postgresql, DURATI
 
 bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (installed under bench/kinto-venv).
 	$(PYTHON) bench/run.py --compare --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)
+
+bench-workers: $(TEST_STAMP)  ## PostgreSQL scenarios with one server process and with WORKERS (2) processes.
+	$(PYTHON) bench/run.py --backend postgresql --workers $(or $(WORKERS),2) --duration $(or $(DURATION),10)
 
 bench-scaling: $(TEST_STAMP)  ## List costs on PostgreSQL for 1k, 10k and 100k records, through HTTP.
 	$(PYTHON) bench/scaling.py --duration $(or $(DURATION),5)

@@ -54,10 +54,14 @@ def print_row(name, results, kinds):
     for kind in kinds:
         r = results.get(kind)
         cells.append(f"{r['rps']:8.0f} {r['p50']:6.1f} {r['p99']:6.1f} {r['errors']:5d}" if r else " " * 28)
-    ratio = ""
-    if "ours" in results and "kinto" in results:
-        ratio = f"{results['ours']['rps'] / results['kinto']['rps']:6.1f}x"
-    print(f"{name:42s} " + " | ".join(cells) + f" {ratio}", flush=True)
+    ratios = []
+    for kind in kinds[1:]:
+        base = "ours"
+        if kind == "kinto":
+            ratios.append(f"ours/kinto {results['ours']['rps'] / results['kinto']['rps']:5.1f}x")
+        else:
+            ratios.append(f"{kind}/{base} {results[kind]['rps'] / results[base]['rps']:4.2f}x")
+    print(f"{name:42s} " + " | ".join(cells) + "  " + "  ".join(ratios), flush=True)
 
 
 def main(argv=None):
@@ -67,12 +71,20 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per server (default: %(default)s)")
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="also run ours with this many worker processes on one port (PostgreSQL only)",
+    )
     args = parser.parse_args(argv)
+    if args.workers > 1 and args.backend != "postgresql":
+        parser.error("--workers needs --backend postgresql (memory data lives in each process)")
 
     ensure_wrk()
     if args.compare:
         ensure_kinto()
-    kinds = ["ours", "kinto"] if args.compare else ["ours"]
+    kinds = ["ours"] + ([f"ours-{args.workers}w"] if args.workers > 1 else []) + (["kinto"] if args.compare else [])
     with tempfile.TemporaryDirectory(prefix="kinto-bench-") as workdir:
         bare = Server("bare", args.backend, workdir).start()
         ceiling = wrk(bare.url + "/", "", args.duration, workdir)
@@ -80,7 +92,8 @@ def main(argv=None):
         servers, seeded = {}, {}
         try:
             for kind in kinds:
-                servers[kind] = Server(kind, args.backend, workdir).start()
+                kind_name, _, workers = kind.partition("-")
+                servers[kind] = Server(kind_name, args.backend, workdir, int(workers[:-1] or 1)).start()
                 seed_seconds, seeded[kind] = seed(servers[kind].url)
                 servers[kind].analyze()
                 print(

@@ -105,10 +105,14 @@ def _recreate_database(name):
 
 
 class Server:
-    """One server process; ``kind`` is ours, kinto or bare."""
+    """One server; ``kind`` is ours, kinto or bare. Ours may run several
+    worker processes on one port (``kinto_server start --workers``)."""
 
-    def __init__(self, kind, backend, workdir):
+    def __init__(self, kind, backend, workdir, workers=1):
         self.kind, self.backend, self.workdir = kind, backend, Path(workdir)
+        self.workers = workers
+        self.name = kind if workers == 1 else f"{kind}-{workers}w"
+        self.database = "bench_" + self.name.replace("-", "_")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -117,7 +121,7 @@ class Server:
         url = ""
         kinds = {"storage": "memory", "permission": "memory", "cache": "memory"}
         if self.backend == "postgresql":
-            url = _recreate_database(f"bench_{self.kind}")
+            url = _recreate_database(self.database)
             kinds = {"storage": "postgresql", "permission": "postgresql", "cache": "postgresql"}
         if self.kind == "kinto":
             kinds = {role: f"kinto.core.{role}.{kind}" for role, kind in kinds.items()}
@@ -125,7 +129,7 @@ class Server:
         else:
             egg, includes = "kinto_server", "kinto_server.plugins.default_bucket"
         settings = APP_SETTINGS.format(secret=SECRET, includes=includes, url=url, threads=THREADS, **kinds)
-        path = self.workdir / f"{self.kind}-{self.backend}.ini"
+        path = self.workdir / f"{self.name}-{self.backend}.ini"
         path.write_text(INI.format(egg=egg, settings=settings, port=self.port, threads=THREADS))
         return path
 
@@ -134,7 +138,8 @@ class Server:
             return [str(ensure_kinto() / "kinto"), "start", "--ini", str(ini)]
         if self.kind == "bare":
             return [sys.executable, str(HERE / "bare_pyramid.py"), str(self.port), str(THREADS)]
-        return [sys.executable, "-m", "kinto_server.scripts.cli", "start", "--ini", str(ini)]
+        command = [sys.executable, "-m", "kinto_server.scripts.cli", "start", "--ini", str(ini)]
+        return command + [f"--workers={self.workers}"]
 
     def start(self):
         ini = self._ini() if self.kind != "bare" else None
@@ -145,7 +150,7 @@ class Server:
                 else [sys.executable, "-m", "kinto_server.scripts.cli", "migrate", "--ini", str(ini)]
             )
             subprocess.run(migrate, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-        log = open(self.workdir / f"{self.kind}-{self.backend}.log", "wb")  # noqa: SIM115 - lives with the process
+        log = open(self.workdir / f"{self.name}-{self.backend}.log", "wb")  # noqa: SIM115 - lives with the process
         self.process = subprocess.Popen(self.command(ini), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 60
         probe = "/" if self.kind == "bare" else "/v1/__lbheartbeat__"
@@ -155,7 +160,7 @@ class Server:
                     return self
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError(f"{self.kind} did not start; see {log.name}") from None
+                    raise RuntimeError(f"{self.name} did not start; see {log.name}") from None
                 time.sleep(0.2)
 
     def analyze(self):
@@ -165,7 +170,7 @@ class Server:
             return
         import psycopg2
 
-        connection = psycopg2.connect(f"{PG_ADMIN_URL}/bench_{self.kind}")
+        connection = psycopg2.connect(f"{PG_ADMIN_URL}/{self.database}")
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")

@@ -37,12 +37,18 @@ def cmd_init(args):
 
 def cmd_start(args):
     """Serve the ini's application with waitress, as ``pserve`` would, with
-    the port optionally overridden."""
+    the port optionally overridden, in one process or several."""
     import configparser
 
     import waitress
     from pyramid.paster import get_app, setup_logging
 
+    if args.workers < 1:
+        print("--workers must be at least 1.", file=sys.stderr)
+        return 2
+    if args.reload and args.workers > 1:
+        print("--reload works with one worker only.", file=sys.stderr)
+        return 2
     if args.reload:
         import hupper
 
@@ -55,6 +61,23 @@ def cmd_start(args):
     options.pop("use", None)
     if args.port:
         options["port"] = str(args.port)
+        options.pop("listen", None)
+    if args.workers > 1:
+        from kinto_server.scripts import workers
+
+        local = _memory_roles(ini)
+        if local:
+            print(
+                f"Several workers would each keep their own {', '.join(local)}: "
+                "use PostgreSQL backends, or one worker.",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            return workers.serve(lambda: get_app(ini, "main"), options, args.workers)
+        except (ValueError, OSError) as exc:
+            print(f"Cannot serve: {exc}", file=sys.stderr)
+            return 2
     waitress.serve(get_app(ini, "main"), **options)
     return 0
 
@@ -98,6 +121,17 @@ def _backends(ini_path):
 
     config = settings.load(get_appsettings(str(Path(ini_path).resolve()), "main"))
     return config, {role: backends.load(role, config) for role in ("storage", "permission", "cache")}
+
+
+def _memory_roles(ini_path):
+    """The roles whose data would live inside each server process (a cache
+    may: it only holds what can be recomputed)."""
+    from pyramid.paster import get_appsettings
+
+    from kinto_server import backends, settings
+
+    config = settings.load(get_appsettings(str(Path(ini_path).resolve()), "main"))
+    return [role for role in ("storage", "permission") if backends.kind_of(config[f"{role}_backend"]) == "memory"]
 
 
 def _checked_ini(path):
@@ -183,6 +217,12 @@ def parser():
     start.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
     start.add_argument("--reload", action="store_true", help="restart when the code changes")
     start.add_argument("--port", type=int, help="port to listen on, instead of the file's")
+    start.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (default: %(default)s); use with PostgreSQL backends",
+    )
     start.set_defaults(run=cmd_start)
 
     migrate = commands.add_parser("migrate", help="Create or upgrade the PostgreSQL schema.")

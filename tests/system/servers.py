@@ -84,13 +84,18 @@ def wait_until_up(port, timeout=30):
 class ServerProcess:
     """``kinto_server start`` on an ini file, in its own process."""
 
-    def __init__(self, ini, port, log_path):
+    def __init__(self, ini, port, log_path, workers=1):
         self.port = port
         self.url = f"http://127.0.0.1:{port}/v1"
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        command = [sys.executable, "-m", "kinto_server.scripts.cli", "start", "--ini", str(ini)]
+        command = [sys.executable, "-m", "kinto_server.scripts.cli", "start", "--ini", str(ini), f"--workers={workers}"]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=dict(os.environ))
         wait_until_up(port)
+
+    def worker_pids(self):
+        """The pids of the worker processes (the children of the server)."""
+        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True)
+        return sorted(int(pid) for pid in found.stdout.split())
 
     def stop(self):
         self.process.terminate()
