@@ -10,7 +10,9 @@ tests) each call runs in a short transaction of its own.
 """
 
 import contextlib
+import hashlib
 import logging
+import re
 import threading
 
 import psycopg2.extras
@@ -65,7 +67,45 @@ _WRITE_KEYWORDS = ("INSERT", "UPDATE", "DELETE", "WITH", "TRUNCATE", "CREATE", "
 
 
 def _writes(sql):
-    return sql.lstrip()[:8].upper().startswith(_WRITE_KEYWORDS)
+    return getattr(sql, "sql", sql).lstrip()[:8].upper().startswith(_WRITE_KEYWORDS)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# Per connection (in SQLAlchemy's ``info``, which is emptied when the DBAPI
+# connection is replaced): the names of the statements prepared on it, or
+# None once that is unknown (see PostgreSQLClient.run).
+_PREPARED_KEY = "kinto_prepared"
+
+
+class Prepared:
+    """A statement that PostgreSQL parses and plans once per connection, then
+    only executes. For the hot lookups by key, planning costs more than
+    running them (the fused access read: 0.17 ms of planning, 0.1 ms of
+    execution). Only for statements whose best plan does not depend on the
+    values, since PostgreSQL may settle on a generic plan: never for lists.
+
+    The statement keeps its ``%(name)s`` parameters: they become ``$n`` in
+    the PREPARE and arguments of the EXECUTE, still bound by psycopg2."""
+
+    __slots__ = ("sql", "name", "prepare", "execute")
+
+    def __init__(self, sql):
+        order = []
+
+        def number(match):
+            if match.group(1) not in order:
+                order.append(match.group(1))
+            return f"${order.index(match.group(1)) + 1}"
+
+        body = _PLACEHOLDER.sub(number, sql)
+        self.sql = sql
+        self.name = "kinto_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
+        self.prepare = f"PREPARE {self.name} AS {body}"
+        arguments = ", ".join(f"%({name})s" for name in order)
+        self.execute = f"EXECUTE {self.name}({arguments})" if order else f"EXECUTE {self.name}"
+
+    def __str__(self):
+        return self.sql
 
 
 class _Transaction:
@@ -105,10 +145,9 @@ class _Transaction:
 
     def execute(self, sql, params):
         self._ensure_open(sql)
-        if self.queued:
-            sql = ";".join(self.queued) + ";" + sql
-            self.queued = []
-        return self.client.run(self.fairy, sql, params)
+        prefix = ";".join(self.queued)
+        self.queued = []
+        return self.client.run(self.fairy, sql, params, prefix=prefix)
 
     def start_nested(self):
         self.savepoints.append(None)
@@ -161,21 +200,50 @@ class PostgreSQLClient:
         return fairy
 
     def checkin(self, fairy):
-        fairy.close()
+        if fairy.info.get(_PREPARED_KEY, ()) is None:
+            fairy.invalidate()  # Prepared statements in an unknown state: start afresh.
+        else:
+            fairy.close()
 
-    def run(self, fairy, sql, params, status_only=False):
-        """One round trip. A lost connection makes the whole pool start afresh,
-        so the server recovers by itself once the database is back."""
+    @staticmethod
+    def _statement(fairy, sql):
+        """The text to send for ``sql``, and the name it prepares if any."""
+        if not isinstance(sql, Prepared):
+            return sql, None
+        prepared = fairy.info.setdefault(_PREPARED_KEY, set())
+        if prepared is None:
+            return sql.sql, None
+        if sql.name in prepared:
+            return sql.execute, None
+        return f"{sql.prepare};{sql.execute}", sql.name
+
+    def run(self, fairy, sql, params, status_only=False, prefix=""):
+        """One round trip: the ``prefix`` statements, then ``sql``. A lost
+        connection makes the whole pool start afresh, so the server recovers
+        by itself once the database is back."""
+        text, preparing = self._statement(fairy, sql)
+        if prefix:
+            text = f"{prefix};{text}"
         try:
             with translated_errors(), fairy.dbapi_connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                if status_only:
-                    return cursor.statusmessage
-                return cursor.fetchall() if cursor.description is not None else []
+                cursor.execute(text, params)
+                result = cursor.statusmessage if status_only else None
+                if not status_only:
+                    result = cursor.fetchall() if cursor.description is not None else []
         except BackendUnavailable:
             fairy.invalidate()
             self.engine.dispose()
             raise
+        except Exception:
+            if preparing:
+                # PREPARE is not transactional: it may have run before the
+                # failing statement, or not. Stop preparing on this connection;
+                # it is replaced when given back.
+                fairy.info[_PREPARED_KEY] = None
+            raise
+        if preparing:
+            fairy.info[_PREPARED_KEY].add(preparing)
+        return result
 
     # Request transactions, driven by the transaction tween.
 

@@ -4,6 +4,7 @@ principals, the ACEs of the object's lineage, and the lineage's objects
 (locked for a write, as ``PostgreSQLStorage.get_many(lock_lineage=True)``
 does). Three statements' worth of answers, tagged row by row."""
 
+from kinto_server.database import Prepared
 from kinto_server.storage.postgresql import LINEAGE_KEYS, LOCKED_LINEAGE, object_from_row
 
 _PRINCIPALS = """
@@ -20,13 +21,13 @@ _OBJECTS = f"""
       ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
     WHERE NOT o.deleted
 """
-_LOCKED = f"""
+_LOCKED = Prepared(f"""
     {LOCKED_LINEAGE}
     {_PRINCIPALS} UNION ALL {_ACES}
     UNION ALL SELECT 'o', resource_name, parent_id, id, last_modified, NULL::text, data FROM ancestors
     UNION ALL SELECT 'o', resource_name, parent_id, id, last_modified, NULL::text, data FROM target
-"""
-_UNLOCKED = f"{_PRINCIPALS} UNION ALL {_ACES} UNION ALL {_OBJECTS}"
+""")
+_UNLOCKED = Prepared(f"{_PRINCIPALS} UNION ALL {_ACES} UNION ALL {_OBJECTS}")
 
 
 def fused_reader(storage, permission):

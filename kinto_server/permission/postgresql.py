@@ -4,7 +4,34 @@ permission, principal) and ``user_principals`` (user id, group URI)."""
 from collections import defaultdict
 
 from kinto_server import database
+from kinto_server.database import Prepared
 from kinto_server.permission import PermissionBackend
+
+# The statements of every request (lookups by key) are prepared.
+OBJECTS_PERMISSIONS = Prepared(
+    "SELECT object_id, permission, principal FROM access_control_entries WHERE object_id = ANY(%(uris)s)"
+)
+# One statement: remove the entries that go, add those that come. The entries
+# that stay are touched by neither half (a row cannot be both deleted and
+# inserted by one statement).
+REPLACE_PERMISSIONS = Prepared("""
+    WITH wanted AS (
+        SELECT p, u FROM unnest(%(perms)s::text[], %(principals)s::text[]) AS v(p, u)
+    ), removed AS (
+        DELETE FROM access_control_entries a
+        WHERE a.object_id = %(uri)s AND a.permission = ANY(%(permissions)s)
+          AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.p = a.permission AND w.u = a.principal)
+    )
+    INSERT INTO access_control_entries (object_id, permission, principal)
+    SELECT %(uri)s, p, u FROM wanted
+    ON CONFLICT DO NOTHING
+""")
+USER_PRINCIPALS = Prepared("SELECT DISTINCT principal FROM user_principals WHERE user_id = ANY(%(users)s)")
+PRINCIPALS_AND_PERMISSIONS = Prepared("""
+    SELECT NULL, NULL, principal FROM user_principals WHERE user_id = ANY(%(users)s)
+    UNION ALL
+    SELECT object_id, permission, principal FROM access_control_entries WHERE object_id = ANY(%(uris)s)
+""")
 
 
 class PostgreSQLPermission(PermissionBackend):
@@ -21,10 +48,7 @@ class PostgreSQLPermission(PermissionBackend):
     def get_objects_permissions(self, *, object_uris):
         if not object_uris:
             return []
-        rows = self._run(
-            "SELECT object_id, permission, principal FROM access_control_entries WHERE object_id = ANY(%(uris)s)",
-            {"uris": list(object_uris)},
-        )
+        rows = self._run(OBJECTS_PERMISSIONS, {"uris": list(object_uris)})
         found = defaultdict(lambda: defaultdict(set))
         for uri, permission, principal in rows:
             found[uri][permission].add(principal)
@@ -34,22 +58,8 @@ class PostgreSQLPermission(PermissionBackend):
         if not permissions:
             return
         rows = [(perm, principal) for perm, principals in permissions.items() for principal in principals]
-        # One statement: remove the entries that go, add those that come. The
-        # entries that stay are touched by neither half (a row cannot be both
-        # deleted and inserted by one statement).
         self._run(
-            """
-            WITH wanted AS (
-                SELECT p, u FROM unnest(%(perms)s::text[], %(principals)s::text[]) AS v(p, u)
-            ), removed AS (
-                DELETE FROM access_control_entries a
-                WHERE a.object_id = %(uri)s AND a.permission = ANY(%(permissions)s)
-                  AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.p = a.permission AND w.u = a.principal)
-            )
-            INSERT INTO access_control_entries (object_id, permission, principal)
-            SELECT %(uri)s, p, u FROM wanted
-            ON CONFLICT DO NOTHING
-            """,
+            REPLACE_PERMISSIONS,
             {
                 "uri": object_uri,
                 "permissions": list(permissions),
@@ -101,19 +111,13 @@ class PostgreSQLPermission(PermissionBackend):
         self._run("DELETE FROM user_principals WHERE principal = %(principal)s", {"principal": principal})
 
     def get_user_principals(self, *, user_ids):
-        rows = self._run(
-            "SELECT DISTINCT principal FROM user_principals WHERE user_id = ANY(%(users)s)", {"users": list(user_ids)}
-        )
+        rows = self._run(USER_PRINCIPALS, {"users": list(user_ids)})
         return {row[0] for row in rows}
 
     def get_principals_and_permissions(self, *, user_ids, object_uris):
         """Both lookups of a request's access check in one round trip."""
         rows = self._run(
-            """
-            SELECT NULL, NULL, principal FROM user_principals WHERE user_id = ANY(%(users)s)
-            UNION ALL
-            SELECT object_id, permission, principal FROM access_control_entries WHERE object_id = ANY(%(uris)s)
-            """,
+            PRINCIPALS_AND_PERMISSIONS,
             {"users": list(user_ids), "uris": list(object_uris)},
         )
         principals = set()

@@ -19,6 +19,7 @@ so the ETag never runs ahead of the objects returned with it.
 """
 
 from kinto_server import database
+from kinto_server.database import Prepared
 from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import Params, dumps, order_and_keyset, where_filters
 
@@ -43,39 +44,41 @@ UPSERT = f"""
         {{condition}}
     RETURNING last_modified
 """
-CREATE = UPSERT.format(condition="WHERE objects.deleted")
-UPDATE = UPSERT.format(condition="")
+CREATE = Prepared(UPSERT.format(condition="WHERE objects.deleted"))
+UPDATE = Prepared(UPSERT.format(condition=""))
 
-DELETE = f"""
+DELETE = Prepared(f"""
     WITH ts AS ({BUMP})
     UPDATE objects SET deleted = TRUE, data = '{TOMBSTONE_DATA}', last_modified = ts.last_modified
     FROM ts
     WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
     RETURNING objects.last_modified
-"""
+""")
 
-TIMESTAMP = "SELECT last_modified FROM timestamps WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s"
+TIMESTAMP = Prepared(
+    "SELECT last_modified FROM timestamps WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s"
+)
 INIT_TIMESTAMP = f"""
     INSERT INTO timestamps (parent_id, resource_name, last_modified)
     VALUES (%(parent_id)s, %(resource_name)s, {CLOCK})
     ON CONFLICT (parent_id, resource_name) DO NOTHING
 """
 
-GET = """
+GET = Prepared("""
     SELECT last_modified, data FROM objects
     WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s AND id = %(id)s AND NOT deleted
-"""
+""")
 
 LINEAGE_KEYS = """
     unnest(%(resource_names)s::text[], %(parent_ids)s::text[], %(ids)s::text[]) AS k(resource_name, parent_id, id)
 """
 
-GET_MANY = f"""
+GET_MANY = Prepared(f"""
     SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data
     FROM objects o JOIN {LINEAGE_KEYS}
       ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
     WHERE NOT o.deleted
-"""
+""")
 
 # Locking reads (see get_many): FOR SHARE keeps ancestors from being deleted
 # while a child is written; FOR UPDATE makes concurrent writers of one object
@@ -94,7 +97,7 @@ LOCKED_LINEAGE = f"""
         FOR UPDATE
     )
 """
-GET_LINEAGE_LOCKED = LOCKED_LINEAGE + "SELECT * FROM ancestors UNION ALL SELECT * FROM target"
+GET_LINEAGE_LOCKED = Prepared(LOCKED_LINEAGE + "SELECT * FROM ancestors UNION ALL SELECT * FROM target")
 
 MARK_DELETED = f"""
     UPDATE objects AS o SET deleted = TRUE, data = '{TOMBSTONE_DATA}', last_modified = v.last_modified
