@@ -21,8 +21,24 @@ def _redirect(request, path):
     return HTTPTemporaryRedirect(location=location)
 
 
+def _undecodable_url(request):
+    """The 400 for a path or querystring that is not UTF-8 once unquoted."""
+    try:
+        request.path_info  # noqa: B018 - decoding is the check
+    except UnicodeDecodeError:
+        return json_error(400, ERRORS.INVALID_PARAMETERS, "The URL path is not valid UTF-8.")
+    try:
+        request.GET  # noqa: B018
+    except UnicodeDecodeError:
+        return json_error(400, ERRORS.INVALID_PARAMETERS, "The querystring is not valid UTF-8.")
+    return None
+
+
 def redirects_tween_factory(handler, registry):
     def redirects_tween(request):
+        undecodable = _undecodable_url(request)
+        if undecodable is not None:
+            return undecodable
         path = request.path_info
         if path in ("", "/", PREFIX):
             return _redirect(request, PREFIX + "/")

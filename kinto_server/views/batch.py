@@ -129,7 +129,11 @@ def _answer(subrequest, response):
     body = None
     if response.body and response.content_type == "application/json":
         body = response.json
-    return {"path": subrequest.path, "status": response.status_code, "headers": dict(response.headers), "body": body}
+    try:
+        path = subrequest.path
+    except UnicodeDecodeError:  # Answered 400; echo the path as it was sent.
+        path = subrequest.environ["PATH_INFO"].encode("latin-1").decode("utf-8", "replace")
+    return {"path": path, "status": response.status_code, "headers": dict(response.headers), "body": body}
 
 
 @batch.post(validators=(validate_batch,))

@@ -120,3 +120,12 @@ def test_readonly_batch_refuses_writes_inside(make_app):
     app = make_app(**{"kinto.readonly": "true"})
     responses = batch(app, {"requests": [{"method": "PUT", "path": "/buckets/b"}, {"path": "/"}]}).json["responses"]
     assert [r["status"] for r in responses] == [405, 200]
+
+
+def test_subrequest_path_that_is_not_utf8_is_answered_400_in_place(app):
+    requests = [{"path": "/buckets/%FF"}, {"path": "/buckets?%FF=1"}, {"path": "/buckets/%62"}]
+    responses = app.post_json("/v1/batch", {"requests": requests}, headers=ALICE).json["responses"]
+    assert [r["status"] for r in responses] == [400, 400, 403]
+    assert responses[0]["path"] == "/v1/buckets/\N{REPLACEMENT CHARACTER}"
+    assert responses[0]["body"]["errno"] == 107
+    assert responses[2]["path"] == "/v1/buckets/b"

@@ -166,3 +166,17 @@ def test_redirects_encode_unusual_characters(app):
     location = app.get("/v1/buckets/%C3%A9t%C3%A9%00/", status=307).headers["Location"]
     assert location.endswith("/v1/buckets/%C3%A9t%C3%A9%00")
     assert app.get("/buckets/%C4%80", status=307).headers["Location"].endswith("/v1/buckets/%C4%80")
+
+
+def test_path_that_is_not_utf8_is_400(app):
+    for path in ("/v1/buckets/%C3%28", "/v1/buckets/b/collections/%FF/records", "/buckets/%FF", "/v1/%80/"):
+        body = assert_error(app.get(path, headers=ALICE, status=400), 400, 107)
+        assert body["message"] == "The URL path is not valid UTF-8."
+
+
+def test_querystring_that_is_not_utf8_is_400(app):
+    for query in ("_since=%FF", "%FF=1", "_sort=%C3", "in_id=a,%E2%82"):
+        response = app.get(f"/v1/buckets/b/collections/c/records?{query}", headers=ALICE, status=400)
+        body = assert_error(response, 400, 107)
+        assert body["message"] == "The querystring is not valid UTF-8."
+    assert_error(app.post_json("/v1/batch?%FF", {"requests": []}, headers=ALICE, status=400), 400, 107)

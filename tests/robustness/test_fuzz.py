@@ -11,12 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.robustness.conftest import FUZZ_STATS
 from tests.support import ALICE, BOB, create_bucket, create_collection
 
 EXAMPLES = int(os.environ.get("KINTO_FUZZ_EXAMPLES", "400"))
 
 text = st.text(st.characters(codec="utf-8"), max_size=30)
-ids = st.one_of(st.sampled_from(["b", "c", "r1", "default", "a" * 300, "é", "a b", "..", "%00", "_x", "-"]), text)
+# Percent-escapes are sent as they are: some decode to bytes that are not UTF-8.
+ESCAPES = ["%00", "%FF", "%C3%28", "%E2%82", "%C0%AF", "%ZZ", "%"]
+ids = st.one_of(st.sampled_from(["b", "c", "r1", "default", "a" * 300, "é", "a b", "..", "_x", "-", *ESCAPES]), text)
 segments = st.sampled_from(["buckets", "collections", "groups", "records", "history", "batch", "__api__", "accounts"])
 paths = st.one_of(
     st.sampled_from(
@@ -66,6 +69,7 @@ querystrings = st.dictionaries(
     st.one_of(text, st.sampled_from(["-1", "0", "abc", '"1"', "[1,", "{}", "1e999", "NaN", "[Infinity]"])),
     max_size=4,
 )
+raw_queries = st.one_of(st.just(""), st.lists(st.sampled_from([*ESCAPES, "_since=", "&", "=", "_sort=a"]), max_size=4))
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), text),
     lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(text, children, max_size=3)),
@@ -135,16 +139,27 @@ def stored_state(app):
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(method=methods, path=paths, query=querystrings, body=bodies, content_type=content_types, extra=headers)
-def test_generated_requests_never_fail_the_server(seeded_app, method, path, query, body, content_type, extra):
+@given(
+    method=methods,
+    path=paths,
+    query=querystrings,
+    raw=raw_queries,
+    body=bodies,
+    content_type=content_types,
+    extra=headers,
+)
+def test_generated_requests_never_fail_the_server(seeded_app, method, path, query, raw, body, content_type, extra):
     app = seeded_app
     before = stored_state(app)
     request_headers = {**{"Authorization": ALICE["Authorization"]}, **extra}
     if content_type:
         request_headers["Content-Type"] = content_type
-    url = quote(path, safe="/%") + ("?" + urlencode(query) if query else "")
+    querystring = "&".join(filter(None, [urlencode(query), "".join(raw)]))
+    url = quote(path, safe="/%") + ("?" + querystring if querystring else "")
     encoded = None if body is None else body.encode("utf-8")
     response = app.request(url, method=method, body=encoded, headers=request_headers, expect_errors=True)
+    FUZZ_STATS["hypothesis requests"] += 1
+    FUZZ_STATS["hypothesis 5xx"] += response.status_code >= 500
     assert response.status_code < 500, (method, path, query, body, response.body[:300])
     if response.status_code >= 400 and method != "HEAD":
         error = response.json
