@@ -29,6 +29,7 @@ setup(
             "kinto-http>=11",
             "openapi-spec-validator>=0.7",
             "hypothesis>=6",
+            "schemathesis>=4.32,<5",
             "ruff>=0.5",
         ],
     },

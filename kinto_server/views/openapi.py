@@ -90,11 +90,18 @@ def _operation(service, method, arguments):
     return operation
 
 
+def _string(pattern=None):
+    return {"type": "string", "pattern": pattern} if pattern else {"type": "string"}
+
+
 def _path_item(service):
     item = {}
     names = PATH_PARAMETER.findall(service.path)
+    patterns = getattr(service, "path_patterns", {})
     if names:
-        item["parameters"] = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+        item["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": _string(patterns.get(name))} for name in names
+        ]
     for method, _view, arguments in service.definitions:
         item[method.lower()] = _operation(service, method.lower(), arguments)
     return item

@@ -1,12 +1,14 @@
 """Cornice services of the four resources: buckets, collections, groups and
 records, each with a plural endpoint and an object endpoint."""
 
+import re
+
 from cornice import Service
 
 from kinto_server.errors import cornice_errors_to_response
 from kinto_server.resources import lists, objects
 from kinto_server.resources.target import ref_from_matchdict
-from kinto_server.resources.tree import BUCKET, COLLECTION, GROUP, RECORD
+from kinto_server.resources.tree import BUCKET, COLLECTION, GROUP, ID_PATTERN, RECORD
 from kinto_server.views.rendering import HEAD_LIST_EXPOSED, LIST_EXPOSED, OBJECT_EXPOSED, render
 from kinto_server.views.schemas import body_validator
 
@@ -82,6 +84,8 @@ def services():
                 error_handler=cornice_errors_to_response,
             )
             service.listing = kind == "plural"
+            # Read by the OpenAPI description.
+            service.path_patterns = dict.fromkeys(re.findall(r"{(\w+)}", path), ID_PATTERN.pattern)
             for method, view in views.items():
                 validators = (validator,) if method in WRITES_WITH_BODY else ()
                 service.add_view(method, view, validators=validators)

@@ -56,3 +56,13 @@ def test_request_bodies_come_from_the_colander_schemas(spec):
     assert batch["required"] == ["requests"]
     listing = spec["paths"]["/buckets/{bucket_id}/collections/{collection_id}/records"]["get"]
     assert "_since" in [p["name"] for p in listing["parameters"]]
+
+
+def test_path_parameters_carry_the_id_rules(spec):
+    record = spec["paths"]["/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}"]
+    patterns = {p["name"]: p["schema"]["pattern"] for p in record["parameters"]}
+    assert patterns == dict.fromkeys(("bucket_id", "collection_id", "record_id"), "^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+    account = spec["paths"]["/accounts/{id}"]["parameters"][0]
+    assert account["schema"]["pattern"] == "^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$"
+    history = spec["paths"]["/buckets/{bucket_id}/history"]["parameters"][0]
+    assert history["schema"]["pattern"] == "^[a-zA-Z0-9][a-zA-Z0-9_-]*$"

@@ -30,6 +30,7 @@ ACCOUNT = ResourceType("account", "accounts", None, ("read", "write"), None)
 
 accounts = Service(name="accounts", path="/accounts", error_handler=cornice_errors_to_response)
 account = Service(name="account", path="/accounts/{id}", error_handler=cornice_errors_to_response)
+account.path_patterns = {"id": ACCOUNT_ID.pattern}  # Read by the OpenAPI description.
 
 
 def _principals_in(request, setting):
