@@ -16,14 +16,7 @@ INI = """
 use = egg:kinto_server
 kinto.userid_hmac_secret = system-tests
 kinto.includes = kinto_server.plugins.default_bucket
-kinto.storage_backend = postgresql
-kinto.storage_url = {url}
-kinto.storage_pool_size = {pool_size}
-kinto.storage_pool_timeout = 5
-kinto.permission_backend = postgresql
-kinto.permission_url = {url}
-kinto.cache_backend = postgresql
-kinto.cache_url = {url}
+{backends}
 kinto.retry_after_seconds = 1
 
 [server:main]
@@ -56,6 +49,18 @@ format = %(asctime)s %(levelname)s [%(name)s] %(message)s
 """
 
 
+POSTGRESQL = """
+kinto.storage_backend = postgresql
+kinto.storage_url = {url}
+kinto.storage_pool_size = {pool_size}
+kinto.storage_pool_timeout = 5
+kinto.permission_backend = postgresql
+kinto.permission_url = {url}
+kinto.cache_backend = postgresql
+kinto.cache_url = {url}
+"""
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -63,9 +68,11 @@ def free_port():
 
 
 def write_ini(directory, url, threads=4, name="server"):
+    """An ini for PostgreSQL at ``url``, or for memory backends if ``url`` is None."""
     port = free_port()
     path = Path(directory) / f"{name}-{port}.ini"
-    path.write_text(INI.format(url=url, port=port, threads=threads, pool_size=threads + 2))
+    backends = POSTGRESQL.format(url=url, pool_size=threads + 2) if url else ""
+    path.write_text(INI.format(backends=backends, port=port, threads=threads))
     return path, port
 
 
