@@ -78,9 +78,10 @@ def includeme(config):
         if client is not None:
             clients_by_role[role] = client
     registry.database_clients = {id(c): c for c in clients_by_role.values()}.values()
-    from kinto_server.database.fused import fused_reader
+    from kinto_server.database.fused import fused_creator, fused_reader
 
     registry.fused_lineage_reader = fused_reader(registry.storage, registry.permission)
+    registry.fused_creator = fused_creator(registry.storage, registry.permission)
     if clients_by_role:
         _check_schemas(clients_by_role)
         config.include("kinto_server.database.transaction")

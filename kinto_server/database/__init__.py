@@ -82,7 +82,14 @@ class Prepared:
     only executes. For the hot lookups by key, planning costs more than
     running them (the fused access read: 0.17 ms of planning, 0.1 ms of
     execution). Only for statements whose best plan does not depend on the
-    values, since PostgreSQL may settle on a generic plan: never for lists.
+    values: our connections use their generic plan from the first execution
+    (``plan_cache_mode``), never for lists.
+
+    The generic plan is also the safer one for lookups by key: right after a
+    collection grew (statistics not yet updated), the planner estimates one
+    row for its parent and may pick the timestamp index over the primary key
+    for a custom plan, reading every record of the collection to find one
+    (0.29 ms instead of 0.002 ms per lookup in a 2,000-record collection).
 
     The statement keeps its ``%(name)s`` parameters: they become ``$n`` in
     the PREPARE and arguments of the EXECUTE, still bound by psycopg2."""
@@ -186,8 +193,12 @@ class PostgreSQLClient:
             pool_timeout=pool_timeout,
             # Transactions are ended explicitly: no reset round trip on return.
             pool_reset_on_return=None,
-            # Fail fast (503) rather than hang when the database host is gone.
-            connect_args={"connect_timeout": 5},
+            connect_args={
+                # Fail fast (503) rather than hang when the database host is gone.
+                "connect_timeout": 5,
+                # Prepared statements (only those: see Prepared) keep one plan.
+                "options": "-c plan_cache_mode=force_generic_plan",
+            },
         )
         self._local = threading.local()
 

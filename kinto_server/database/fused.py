@@ -1,11 +1,24 @@
-"""One round trip for what every request reads first, when the storage and
-permission backends share one PostgreSQL database: the caller's group
-principals, the ACEs of the object's lineage, and the lineage's objects
-(locked for a write, as ``PostgreSQLStorage.get_many(lock_lineage=True)``
-does). Three statements' worth of answers, tagged row by row."""
+"""Single round trips for what would take several statements, when the
+storage and permission backends share one PostgreSQL database.
+
+- What every request reads first: the caller's group principals, the ACEs
+  of the object's lineage, and the lineage's objects (locked for a write, as
+  ``PostgreSQLStorage.get_many(lock_lineage=True)`` does). Three statements'
+  worth of answers, tagged row by row.
+- A creation and the new object's ACEs (which always change: its creator
+  becomes a writer), written together.
+"""
 
 from kinto_server.database import Prepared
-from kinto_server.storage.postgresql import LINEAGE_KEYS, LOCKED_LINEAGE, object_from_row
+from kinto_server.permission.postgresql import replacement_ctes, replacement_params
+from kinto_server.storage.postgresql import (
+    CREATE_CTES,
+    LINEAGE_KEYS,
+    LOCKED_LINEAGE,
+    object_from_row,
+    stored_object,
+    write_params,
+)
 
 _PRINCIPALS = """
     SELECT 'p', NULL::text, NULL::text, NULL::text, NULL::bigint, principal, NULL::jsonb
@@ -28,18 +41,28 @@ _LOCKED = Prepared(f"""
     UNION ALL SELECT 'o', resource_name, parent_id, id, last_modified, NULL::text, data FROM target
 """)
 _UNLOCKED = Prepared(f"{_PRINCIPALS} UNION ALL {_ACES} UNION ALL {_OBJECTS}")
+# The ACEs are written only if the object was (not over a live one).
+_CREATE_WITH_PERMISSIONS = Prepared(f"""
+    WITH {CREATE_CTES}, {replacement_ctes(guard="EXISTS (SELECT 1 FROM written)")}
+    SELECT last_modified FROM written
+""")
 
 
-def fused_reader(storage, permission):
-    """The reader, or None when the backends are not PostgreSQL on one database."""
+def _shared_client(storage, permission):
+    """The client of both backends when they are PostgreSQL on one database."""
     from kinto_server.permission.postgresql import PostgreSQLPermission
     from kinto_server.storage.postgresql import PostgreSQLStorage
 
     if not isinstance(storage, PostgreSQLStorage) or not isinstance(permission, PostgreSQLPermission):
         return None
-    if storage.client is not permission.client:
+    return storage.client if storage.client is permission.client else None
+
+
+def fused_reader(storage, permission):
+    """The reader, or None when the backends are not PostgreSQL on one database."""
+    client = _shared_client(storage, permission)
+    if client is None:
         return None
-    client = storage.client
 
     def read(*, keys, lock, user_ids, object_uris):
         """(group principals, ACEs per URI in order, {key: object})."""
@@ -61,3 +84,23 @@ def fused_reader(storage, permission):
         return groups, [aces.get(uri, {}) for uri in object_uris], found
 
     return read
+
+
+def fused_creator(storage, permission):
+    """``create(resource_name, parent_id, obj, object_uri, permissions)``, as
+    ``storage.create`` then ``permission.replace_object_permissions`` would
+    do (ObjectExistsError included), or None when the backends are not
+    PostgreSQL on one database."""
+    client = _shared_client(storage, permission)
+    if client is None:
+        return None
+
+    def create(*, resource_name, parent_id, obj, object_uri, permissions):
+        params = write_params(resource_name, parent_id, obj["id"], obj)
+        params.update(replacement_params(object_uri, permissions))
+        rows = client.execute(_CREATE_WITH_PERMISSIONS, params)
+        if not rows:
+            storage.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
+        return stored_object(obj, obj["id"], rows[0][0])
+
+    return create

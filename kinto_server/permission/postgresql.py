@@ -11,21 +11,41 @@ from kinto_server.permission import PermissionBackend
 OBJECTS_PERMISSIONS = Prepared(
     "SELECT object_id, permission, principal FROM access_control_entries WHERE object_id = ANY(%(uris)s)"
 )
-# One statement: remove the entries that go, add those that come. The entries
-# that stay are touched by neither half (a row cannot be both deleted and
-# inserted by one statement).
-REPLACE_PERMISSIONS = Prepared("""
-    WITH wanted AS (
-        SELECT p, u FROM unnest(%(perms)s::text[], %(principals)s::text[]) AS v(p, u)
+
+
+def replacement_ctes(guard="TRUE"):
+    """CTEs that give the object ``%(uri)s`` exactly the ACEs
+    (``%(perms)s``, ``%(principals)s``) for the permissions ``%(permissions)s``,
+    provided the SQL condition ``guard`` holds (a fused write's own).
+    Entries that stay are touched by neither half (a row cannot be both
+    deleted and inserted by one statement)."""
+    return f"""
+    wanted AS (
+        SELECT p, u FROM unnest(%(perms)s::text[], %(principals)s::text[]) AS v(p, u) WHERE {guard}
     ), removed AS (
         DELETE FROM access_control_entries a
-        WHERE a.object_id = %(uri)s AND a.permission = ANY(%(permissions)s)
+        WHERE {guard} AND a.object_id = %(uri)s AND a.permission = ANY(%(permissions)s)
           AND NOT EXISTS (SELECT 1 FROM wanted w WHERE w.p = a.permission AND w.u = a.principal)
+    ), added AS (
+        INSERT INTO access_control_entries (object_id, permission, principal)
+        SELECT %(uri)s, p, u FROM wanted
+        ON CONFLICT DO NOTHING
     )
-    INSERT INTO access_control_entries (object_id, permission, principal)
-    SELECT %(uri)s, p, u FROM wanted
-    ON CONFLICT DO NOTHING
-""")
+"""
+
+
+def replacement_params(object_uri, permissions):
+    """The parameters of ``replacement_ctes``."""
+    rows = [(perm, principal) for perm, principals in permissions.items() for principal in principals]
+    return {
+        "uri": object_uri,
+        "permissions": list(permissions),
+        "perms": [p for p, _ in rows],
+        "principals": [u for _, u in rows],
+    }
+
+
+REPLACE_PERMISSIONS = Prepared(f"WITH {replacement_ctes()} SELECT 1")
 USER_PRINCIPALS = Prepared("SELECT DISTINCT principal FROM user_principals WHERE user_id = ANY(%(users)s)")
 PRINCIPALS_AND_PERMISSIONS = Prepared("""
     SELECT NULL, NULL, principal FROM user_principals WHERE user_id = ANY(%(users)s)
@@ -55,18 +75,8 @@ class PostgreSQLPermission(PermissionBackend):
         return [dict(found[uri]) if uri in found else {} for uri in object_uris]
 
     def replace_object_permissions(self, *, object_uri, permissions):
-        if not permissions:
-            return
-        rows = [(perm, principal) for perm, principals in permissions.items() for principal in principals]
-        self._run(
-            REPLACE_PERMISSIONS,
-            {
-                "uri": object_uri,
-                "permissions": list(permissions),
-                "perms": [p for p, _ in rows],
-                "principals": [u for _, u in rows],
-            },
-        )
+        if permissions:
+            self._run(REPLACE_PERMISSIONS, replacement_params(object_uri, permissions))
 
     def delete_object_permissions(self, *, object_uri, with_children=True):
         if with_children:

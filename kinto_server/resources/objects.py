@@ -43,10 +43,28 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     ref, old = target.ref, target.obj
     storage = registry.storage
     data = validation.validated(request, target, data)
+    existing_acl = target.access.acl(ref.uri)
+    changes = acl.merged_permissions(
+        ref.resource, sent_permissions, existing_acl, replace_permissions, request.authenticated_userid
+    )
+    permissions = acl.stored_after(existing_acl, changes)
+    # An owner's edit usually changes no ACE: no write then.
+    acl_pending = permissions != existing_acl
     new = None
     if create:
+        fused = registry.fused_creator if acl_pending else None
         try:
-            new = storage.create(resource_name=ref.resource.name, parent_id=ref.parent_uri, obj=data)
+            if fused is not None:
+                new = fused(
+                    resource_name=ref.resource.name,
+                    parent_id=ref.parent_uri,
+                    obj=data,
+                    object_uri=ref.uri,
+                    permissions=changes,
+                )
+                acl_pending = False
+            else:
+                new = storage.create(resource_name=ref.resource.name, parent_id=ref.parent_uri, obj=data)
         except ObjectExistsError as exists:
             existing = exists.existing
             if on_exists == "refuse":
@@ -58,12 +76,7 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
         new = storage.update(
             resource_name=ref.resource.name, parent_id=ref.parent_uri, object_id=ref.object_id, obj=data
         )
-    existing_acl = target.access.acl(ref.uri)
-    changes = acl.merged_permissions(
-        ref.resource, sent_permissions, existing_acl, replace_permissions, request.authenticated_userid
-    )
-    permissions = acl.stored_after(existing_acl, changes)
-    if permissions != existing_acl:  # An owner's edit usually changes no ACE: no write then.
+    if acl_pending:
         registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=changes)
     lifecycle.after_save(registry, ref, old, new)
     events.notify(request, "create" if old is None else "update", ref, old, new, permissions)

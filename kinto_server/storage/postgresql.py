@@ -35,17 +35,26 @@ BUMP = f"""
     RETURNING t.last_modified
 """
 
-UPSERT = f"""
-    WITH ts AS ({BUMP})
-    INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
-    SELECT %(parent_id)s, %(resource_name)s, %(id)s, ts.last_modified, FALSE, CAST(%(data)s AS jsonb) FROM ts
-    ON CONFLICT (parent_id, resource_name, id) DO UPDATE
-        SET last_modified = EXCLUDED.last_modified, deleted = FALSE, data = EXCLUDED.data
-        {{condition}}
-    RETURNING last_modified
+
+def upsert_ctes(condition):
+    """The CTEs ``ts`` (the timestamp, see above) and ``written`` (the object's
+    new ``last_modified``, no row if ``condition`` refused the conflict)."""
+    return f"""
+    ts AS ({BUMP}), written AS (
+        INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
+        SELECT %(parent_id)s, %(resource_name)s, %(id)s, ts.last_modified, FALSE, CAST(%(data)s AS jsonb) FROM ts
+        ON CONFLICT (parent_id, resource_name, id) DO UPDATE
+            SET last_modified = EXCLUDED.last_modified, deleted = FALSE, data = EXCLUDED.data
+            {condition}
+        RETURNING last_modified
+    )
 """
-CREATE = Prepared(UPSERT.format(condition="WHERE objects.deleted"))
-UPDATE = Prepared(UPSERT.format(condition=""))
+
+
+# Creating over a tombstone revives it; over a live object, nothing is written.
+CREATE_CTES = upsert_ctes("WHERE objects.deleted")
+CREATE = Prepared(f"WITH {CREATE_CTES} SELECT last_modified FROM written")
+UPDATE = Prepared(f"WITH {upsert_ctes('')} SELECT last_modified FROM written")
 
 DELETE = Prepared(f"""
     WITH ts AS ({BUMP})
@@ -120,6 +129,25 @@ def _stored_data(obj):
     return dumps(data)
 
 
+def stored_object(obj, object_id, last_modified):
+    stored = dict(obj)
+    stored["id"] = object_id
+    stored["last_modified"] = last_modified
+    return stored
+
+
+def write_params(resource_name, parent_id, object_id, obj):
+    """The parameters of ``upsert_ctes``."""
+    return {
+        "parent_id": parent_id,
+        "resource_name": resource_name,
+        "id": object_id,
+        "requested": _requested(obj),
+        "count": 1,
+        "data": _stored_data(obj),
+    }
+
+
 def _requested(obj):
     requested = obj.get("last_modified")
     valid = isinstance(requested, int) and not isinstance(requested, bool) and 0 < requested < 2**62
@@ -181,28 +209,18 @@ class PostgreSQLStorage(Storage):
         return {(rn, pid, oid): object_from_row(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
 
     def _write(self, sql, resource_name, parent_id, object_id, obj):
-        params = {
-            "parent_id": parent_id,
-            "resource_name": resource_name,
-            "id": object_id,
-            "requested": _requested(obj),
-            "count": 1,
-            "data": _stored_data(obj),
-        }
-        rows = self._run(sql, params)
-        if not rows:
-            return None
-        stored = dict(obj)
-        stored["id"] = object_id
-        stored["last_modified"] = rows[0][0]
-        return stored
+        rows = self._run(sql, write_params(resource_name, parent_id, object_id, obj))
+        return stored_object(obj, object_id, rows[0][0]) if rows else None
 
     def create(self, *, resource_name, parent_id, obj):
         created = self._write(CREATE, resource_name, parent_id, obj["id"], obj)
         if created is None:
-            existing = self.get(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
-            raise ObjectExistsError(existing)
+            self.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
         return created
+
+    def refuse_existing(self, *, resource_name, parent_id, object_id):
+        """Raise ObjectExistsError with the live object a create ran into."""
+        raise ObjectExistsError(self.get(resource_name=resource_name, parent_id=parent_id, object_id=object_id))
 
     def update(self, *, resource_name, parent_id, object_id, obj):
         return self._write(UPDATE, resource_name, parent_id, object_id, obj)

@@ -3,8 +3,9 @@
 import pytest
 from webtest import TestApp
 
-from kinto_server import main
+from kinto_server import events, main
 from kinto_server.database import ConcurrentWriteConflict
+from kinto_server.storage import ObjectExistsError
 from tests.backends import database_client, settings_for
 from tests.support import ALICE, BASE_SETTINGS, create_bucket, create_collection, records_url
 
@@ -19,12 +20,10 @@ def app():
 
 
 def test_failed_request_leaves_nothing_written(app, monkeypatch):
-    permission = app.app.registry.permission
+    def fail(*args):
+        raise RuntimeError("failure after the object and its ACEs were written")
 
-    def fail(**kwargs):
-        raise RuntimeError("permission write failed")
-
-    monkeypatch.setattr(permission, "replace_object_permissions", fail)
+    monkeypatch.setattr(events, "notify", fail)
     app.put_json(records_url() + "/r1", {"data": {"a": 1}}, headers=ALICE, status=500)
     monkeypatch.undo()
     app.get(records_url() + "/r1", headers=ALICE, status=404)
@@ -32,8 +31,8 @@ def test_failed_request_leaves_nothing_written(app, monkeypatch):
 
 
 def test_request_aborted_by_a_concurrent_transaction_is_retried(app, monkeypatch):
-    storage = app.app.registry.storage
-    original = storage.create
+    registry = app.app.registry
+    original = registry.fused_creator
     calls = []
 
     def conflict_once(**kwargs):
@@ -42,22 +41,21 @@ def test_request_aborted_by_a_concurrent_transaction_is_retried(app, monkeypatch
             raise ConcurrentWriteConflict("deadlock detected")
         return original(**kwargs)
 
-    monkeypatch.setattr(storage, "create", conflict_once)
+    monkeypatch.setattr(registry, "fused_creator", conflict_once)
     response = app.put_json(records_url() + "/r1", {"data": {"a": 1}}, headers=ALICE, status=201)
     assert response.json["data"]["a"] == 1
     assert len(calls) == 2
 
 
 def test_failed_batch_subrequest_is_rolled_back_alone(app, monkeypatch):
-    permission = app.app.registry.permission
-    original = permission.replace_object_permissions
+    original = events.notify
 
-    def fail_for_r2(**kwargs):
-        if kwargs["object_uri"].endswith("/records/r2"):
-            raise RuntimeError("permission write failed")
-        return original(**kwargs)
+    def fail_for_r2(request, action, ref, *args):
+        if ref.object_id == "r2":
+            raise RuntimeError("failure after r2 was written")
+        return original(request, action, ref, *args)
 
-    monkeypatch.setattr(permission, "replace_object_permissions", fail_for_r2)
+    monkeypatch.setattr(events, "notify", fail_for_r2)
     body = {
         "defaults": {"method": "PUT", "body": {"data": {"a": 1}}},
         "requests": [{"path": records_url()[3:] + f"/r{i}"} for i in (1, 2, 3)],
@@ -67,3 +65,23 @@ def test_failed_batch_subrequest_is_rolled_back_alone(app, monkeypatch):
     monkeypatch.undo()
     ids = sorted(r["id"] for r in app.get(records_url() + "?_since=0", headers=ALICE).json["data"])
     assert ids == ["r1", "r3"]
+
+
+def test_creation_and_its_aces_are_one_statement_and_fail_together(app, monkeypatch):
+    """The fused create writes the ACEs only with the object: over a live
+    object (a concurrent POST won) neither is written."""
+    registry = app.app.registry
+    obj = {"id": "r9", "a": 1}
+    uri = records_url()[3:] + "/r9"
+    parent = "/buckets/b/collections/c"
+    created = registry.fused_creator(
+        resource_name="record", parent_id=parent, obj=obj, object_uri=uri, permissions={"write": {"alice"}}
+    )
+    assert created["id"] == "r9" and created["last_modified"] > 0
+    assert registry.permission.get_objects_permissions(object_uris=[uri]) == [{"write": {"alice"}}]
+    with pytest.raises(ObjectExistsError) as exists:
+        registry.fused_creator(
+            resource_name="record", parent_id=parent, obj={"id": "r9"}, object_uri=uri, permissions={"read": {"bob"}}
+        )
+    assert exists.value.existing["a"] == 1
+    assert registry.permission.get_objects_permissions(object_uris=[uri]) == [{"write": {"alice"}}]
