@@ -89,3 +89,23 @@ def test_within_the_failed_connection_statements_run_as_plain_sql(client):
         assert client.run(fairy, ECHO, {"a": 0, "b": 0, "label": ""}) == [(0, 0, "")]
     finally:
         client.checkin(fairy)
+
+
+def test_lookups_by_key_use_the_primary_key_on_a_collection_grown_since_the_last_analyze(client):
+    """Statistics say the new collection is empty; a custom plan would pick
+    the timestamp index and read every record to find one."""
+    from kinto_server.storage.postgresql import GET
+
+    client.execute("ANALYZE objects")
+    client.execute(
+        """INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
+        SELECT '/buckets/b/collections/fresh', 'record', 'r' || n, n, FALSE, '{}' FROM generate_series(1, 3000) n"""
+    )
+    params = {"parent_id": "/buckets/b/collections/fresh", "resource_name": "record", "id": "r2999"}
+    fairy = client.checkout()
+    try:
+        assert len(client.run(fairy, GET, params)) == 1  # Prepares it on this connection.
+        plan = [row[0] for row in client.run(fairy, "EXPLAIN (ANALYZE) " + GET.execute, params)]
+    finally:
+        client.checkin(fairy)
+    assert "objects_pkey" in "\n".join(plan)
