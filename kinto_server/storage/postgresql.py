@@ -10,7 +10,11 @@ value as the object's ``last_modified``. The upsert locks the row until the
 writing transaction ends, so writers of one parent (in any process, on any
 connection) take their timestamps one after the other, each *after* the
 previous writer has committed: timestamps are unique, strictly increasing,
-and ordered as the commits are. PostgreSQL makes a transaction visible before
+and ordered as the commits are. Writers first queue on a transaction-level
+advisory lock named after the parent: PostgreSQL wakes only the next one in
+line when it is released, where a row lock would wake every waiter to race
+for the row again (with 8 concurrent batches into one collection, that race
+cost a third of PostgreSQL's CPU). PostgreSQL makes a transaction visible before
 it releases its locks, so when a reader sees timestamp T committed, every
 write that will ever get a timestamp <= T has already committed: a
 ``_since=T`` poll can never miss a write that commits later. A list and its
@@ -26,10 +30,12 @@ from kinto_server.storage.sql import Params, dumps, order_and_keyset, where_filt
 CLOCK = "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
 TOMBSTONE_DATA = '{"deleted": true}'
 
-# Lock the parent's timestamp row and hand out the next timestamp (see above).
+# Queue for the parent, lock its timestamp row and hand out the next timestamp
+# (see above).
 BUMP = f"""
     INSERT INTO timestamps AS t (parent_id, resource_name, last_modified)
-    VALUES (%(parent_id)s, %(resource_name)s, GREATEST(%(requested)s, {CLOCK}) + %(count)s - 1)
+    SELECT %(parent_id)s, %(resource_name)s, GREATEST(%(requested)s, {CLOCK}) + %(count)s - 1
+    FROM (SELECT pg_advisory_xact_lock(hashtextextended(%(resource_name)s || ':' || %(parent_id)s, 0))) AS queue
     ON CONFLICT (parent_id, resource_name) DO UPDATE
         SET last_modified = GREATEST(EXCLUDED.last_modified, t.last_modified + %(count)s)
     RETURNING t.last_modified
