@@ -67,6 +67,9 @@ DEFAULTS = {
     "storage_max_overflow": (5, as_int),
     "storage_pool_recycle": (-1, as_int),
     "storage_pool_timeout": (30, as_int),
+    # Server-side prepared statements; off behind a pooler that shares
+    # sessions between clients (PgBouncer in transaction mode).
+    "storage_prepared_statements": (True, as_bool),
     "storage_max_fetch_size": (10000, as_int),
     "permission_backend": ("memory", as_str),
     "permission_url": ("", as_str),

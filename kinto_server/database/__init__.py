@@ -183,8 +183,14 @@ class _Transaction:
 
 
 class PostgreSQLClient:
-    def __init__(self, url, pool_size=25, max_overflow=5, pool_recycle=-1, pool_timeout=30):
+    def __init__(self, url, pool_size=25, max_overflow=5, pool_recycle=-1, pool_timeout=30, prepared=True):
         self.url = url
+        # Fail fast (503) rather than hang when the database host is gone.
+        connect_args = {"connect_timeout": 5}
+        if prepared:
+            # Prepared statements (only those: see Prepared) keep one plan.
+            connect_args["options"] = "-c plan_cache_mode=force_generic_plan"
+        self.prepared = prepared
         self.engine = sqlalchemy.create_engine(
             url,
             pool_size=pool_size,
@@ -193,12 +199,7 @@ class PostgreSQLClient:
             pool_timeout=pool_timeout,
             # Transactions are ended explicitly: no reset round trip on return.
             pool_reset_on_return=None,
-            connect_args={
-                # Fail fast (503) rather than hang when the database host is gone.
-                "connect_timeout": 5,
-                # Prepared statements (only those: see Prepared) keep one plan.
-                "options": "-c plan_cache_mode=force_generic_plan",
-            },
+            connect_args=connect_args,
         )
         self._local = threading.local()
 
@@ -216,11 +217,12 @@ class PostgreSQLClient:
         else:
             fairy.close()
 
-    @staticmethod
-    def _statement(fairy, sql):
+    def _statement(self, fairy, sql):
         """The text to send for ``sql``, and the name it prepares if any."""
         if not isinstance(sql, Prepared):
             return sql, None
+        if not self.prepared:
+            return sql.sql, None
         prepared = fairy.info.setdefault(_PREPARED_KEY, set())
         if prepared is None:
             return sql.sql, None
@@ -333,19 +335,22 @@ _clients_lock = threading.Lock()
 
 
 def client_for(settings, role):
-    """The shared client of the database named by ``<role>_url``."""
+    """The shared client of the database named by ``<role>_url`` (one per
+    URL and pool settings: the backends of one application share it)."""
     url = settings[f"{role}_url"] or settings["storage_url"]
     if not url:
         raise ConfigurationError(f"kinto.{role}_url is required by the postgresql {role} backend")
     url = normalized_url(url)
+    options = {
+        "pool_size": settings["storage_pool_size"],
+        "max_overflow": settings["storage_max_overflow"],
+        "pool_recycle": settings["storage_pool_recycle"],
+        "pool_timeout": settings["storage_pool_timeout"],
+        "prepared": settings["storage_prepared_statements"],
+    }
+    key = (url, *sorted(options.items()))
     with _clients_lock:
-        client = _clients.get(url)
+        client = _clients.get(key)
         if client is None:
-            client = _clients[url] = PostgreSQLClient(
-                url,
-                pool_size=settings["storage_pool_size"],
-                max_overflow=settings["storage_max_overflow"],
-                pool_recycle=settings["storage_pool_recycle"],
-                pool_timeout=settings["storage_pool_timeout"],
-            )
+            client = _clients[key] = PostgreSQLClient(url, **options)
         return client

@@ -4,8 +4,11 @@ SQL, and a connection whose prepared state became unknown is replaced."""
 import psycopg2
 import pytest
 
+from kinto_server import main
 from kinto_server.database import PostgreSQLClient, Prepared
-from tests.backends import DATABASE_URL, database_client
+from kinto_server.storage.postgresql import GET
+from tests.backends import DATABASE_URL, database_client, settings_for
+from tests.support import BASE_SETTINGS
 
 ECHO = Prepared("SELECT %(a)s::int + %(b)s::int, %(a)s::int, %(label)s::text")
 
@@ -94,8 +97,6 @@ def test_within_the_failed_connection_statements_run_as_plain_sql(client):
 def test_lookups_by_key_use_the_primary_key_on_a_collection_grown_since_the_last_analyze(client):
     """Statistics say the new collection is empty; a custom plan would pick
     the timestamp index and read every record to find one."""
-    from kinto_server.storage.postgresql import GET
-
     client.execute("ANALYZE objects")
     client.execute(
         """INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
@@ -109,3 +110,25 @@ def test_lookups_by_key_use_the_primary_key_on_a_collection_grown_since_the_last
     finally:
         client.checkin(fairy)
     assert "objects_pkey" in "\n".join(plan)
+
+
+def test_prepared_statements_can_be_switched_off_for_session_sharing_poolers():
+    database_client()
+    plain = PostgreSQLClient(DATABASE_URL.replace("postgresql://", "postgresql+psycopg2://"), prepared=False)
+    try:
+        assert plain.execute(ECHO, {"a": 1, "b": 2, "label": "z"}) == [(3, 1, "z")]
+        names, _ = prepared_on(plain)
+        assert names == set()
+        # No startup options either: PgBouncer refuses unknown ones by default.
+        assert plain.execute("SHOW plan_cache_mode") == [("auto",)]
+    finally:
+        plain.engine.dispose()
+
+
+def test_setting_reaches_the_client_of_the_application():
+    database_client()
+    app = main({}, **BASE_SETTINGS, **settings_for("postgresql"), **{"kinto.storage_prepared_statements": "false"})
+    assert app.registry.storage.client.prepared is False
+    assert app.registry.storage.client is app.registry.permission.client
+    default = main({}, **BASE_SETTINGS, **settings_for("postgresql"))
+    assert default.registry.storage.client.prepared is True
