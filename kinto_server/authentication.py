@@ -24,7 +24,7 @@ def hmac_digest(secret, message):
 
 def basic_credentials(request):
     """``(username, password)`` from a Basic Authorization header, or None."""
-    header = request.headers.get("Authorization")
+    header = request.environ.get("HTTP_AUTHORIZATION")
     if not header:
         return None
     scheme, _, encoded = header.partition(" ")

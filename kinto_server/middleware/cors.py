@@ -21,7 +21,7 @@ def cors_tween_factory(handler, registry):
     base_exposed = ", ".join(BASE_EXPOSED)
 
     def cors_tween(request):
-        origin = request.headers.get("Origin")
+        origin = request.environ.get("HTTP_ORIGIN")
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             response = Response(status=200, content_type="application/json", body=b"")
             allowed = _allowed_origin(origins, origin) if origin else None

@@ -38,7 +38,7 @@ def _accept_allows_json(header):
 
 def _accepts_json(request):
     # Kinto's root endpoint answers whatever the Accept header says.
-    header = request.headers.get("Accept")
+    header = request.environ.get("HTTP_ACCEPT")
     if header is None or request.path_info == "/v1/":
         return True
     return _accept_allows_json(header)

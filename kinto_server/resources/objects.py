@@ -103,7 +103,7 @@ def _body_id(ref, data):
 def put_object(request, ref, body):
     target = Target(request, ref)
     exists = target.obj is not None
-    creating = not exists or request.headers.get("If-None-Match", "").strip() == "*"
+    creating = not exists or request.environ.get("HTTP_IF_NONE_MATCH", "").strip() == "*"
     if creating:
         _require_create(request, target)
     else:
@@ -118,9 +118,14 @@ def put_object(request, ref, body):
         return _save(request, target, data, body.get("permissions"), True, create=False)
     # Created meanwhile by a concurrent request: a conditional PUT must not
     # overwrite it; a plain PUT replaces it, as it would have a moment later.
-    conditional = "If-Match" in request.headers or "If-None-Match" in request.headers
+    conditional = _conditional(request)
     on_exists = "refuse" if conditional else "replace"
     return _save(request, target, data, body.get("permissions"), True, create=True, on_exists=on_exists)
+
+
+def _conditional(request):
+    environ = request.environ
+    return "HTTP_IF_MATCH" in environ or "HTTP_IF_NONE_MATCH" in environ
 
 
 def _require_create(request, target):
@@ -193,7 +198,7 @@ def create_object(request, parent_ref, resource, body):
 
 
 def _check_list_preconditions(request, ref):
-    if "If-Match" in request.headers or "If-None-Match" in request.headers:
+    if _conditional(request):
         timestamp = request.registry.storage.resource_timestamp(
             resource_name=ref.resource.name, parent_id=ref.parent_uri
         )

@@ -13,9 +13,13 @@ def timestamp_headers(timestamp):
     return {"ETag": f'"{timestamp}"', "Last-Modified": formatdate(timestamp / 1000.0, usegmt=True)}
 
 
+# Read from the WSGI environ: WebOb's header mapping is slow for absent headers.
+_ENVIRON_KEYS = {"If-Match": "HTTP_IF_MATCH", "If-None-Match": "HTTP_IF_NONE_MATCH"}
+
+
 def _parse(request, name):
     """None when absent, ``"*"``, or the integer inside the quotes."""
-    value = request.headers.get(name)
+    value = request.environ.get(_ENVIRON_KEYS[name])
     if value is None:
         return None
     value = value.strip()
