@@ -240,8 +240,9 @@ class PostgreSQLClient:
         try:
             with translated_errors(), fairy.dbapi_connection.cursor() as cursor:
                 cursor.execute(text, params)
-                result = cursor.statusmessage if status_only else None
-                if not status_only:
+                if status_only:
+                    result = cursor.statusmessage
+                else:
                     result = cursor.fetchall() if cursor.description is not None else []
         except BackendUnavailable:
             fairy.invalidate()

@@ -115,22 +115,27 @@ def cmd_migrate(args):
 
 def _backends(ini_path):
     """The settings and backends configured by an ini file."""
+    from kinto_server import backends
+
+    config = _app_settings(ini_path)
+    return config, {role: backends.load(role, config) for role in ("storage", "permission", "cache")}
+
+
+def _app_settings(ini_path):
+    """The application settings of an ini file, parsed and checked."""
     from pyramid.paster import get_appsettings
 
-    from kinto_server import backends, settings
+    from kinto_server import settings
 
-    config = settings.load(get_appsettings(str(Path(ini_path).resolve()), "main"))
-    return config, {role: backends.load(role, config) for role in ("storage", "permission", "cache")}
+    return settings.load(get_appsettings(str(Path(ini_path).resolve()), "main"))
 
 
 def _memory_roles(ini_path):
     """The roles whose data would live inside each server process (a cache
     may: it only holds what can be recomputed)."""
-    from pyramid.paster import get_appsettings
+    from kinto_server import backends
 
-    from kinto_server import backends, settings
-
-    config = settings.load(get_appsettings(str(Path(ini_path).resolve()), "main"))
+    config = _app_settings(ini_path)
     return [role for role in ("storage", "permission") if backends.kind_of(config[f"{role}_backend"]) == "memory"]
 
 
