@@ -44,7 +44,9 @@ class PermissionBackend(abc.ABC):
 
     @abc.abstractmethod
     def remove_principal(self, *, principal):
-        """Take the extra principal away from every user (a group was deleted)."""
+        """Forget a principal whose group or account was deleted: take it away
+        from every user, and remove every ACE naming it, so that whoever
+        creates a group or account of that name later inherits nothing."""
 
     @abc.abstractmethod
     def get_user_principals(self, *, user_ids):

@@ -118,7 +118,11 @@ class PostgreSQLPermission(PermissionBackend):
         )
 
     def remove_principal(self, *, principal):
-        self._run("DELETE FROM user_principals WHERE principal = %(principal)s", {"principal": principal})
+        self._run(
+            """WITH members AS (DELETE FROM user_principals WHERE principal = %(principal)s)
+            DELETE FROM access_control_entries WHERE principal = %(principal)s""",
+            {"principal": principal},
+        )
 
     def get_user_principals(self, *, user_ids):
         rows = self._run(USER_PRINCIPALS, {"users": list(user_ids)})

@@ -3,8 +3,13 @@ bucket, whose id is derived from their user id, created on first use along
 with any collection named under it.
 
 The id is Kinto's: the HMAC-SHA256 of the user id keyed by
-``default_bucket_hmac_secret``, its first 32 hex digits shaped as a UUID, so
-data moved from Kinto keeps its default buckets.
+``default_bucket_hmac_secret`` (``userid_hmac_secret`` when unset, as in
+Kinto), its first 32 hex digits shaped as a UUID, so data moved from Kinto
+keeps its default buckets.
+
+Anyone who can compute that id could create the bucket before its owner
+does and read what the owner then writes in it: a default bucket whose ACEs
+do not give its owner ``write`` is never served (403).
 """
 
 from kinto_server import events
@@ -19,7 +24,7 @@ DEFAULT = "default"
 
 class DefaultBucket:
     def __init__(self, settings):
-        self.secret = settings["default_bucket_hmac_secret"]
+        self.secret = settings["default_bucket_hmac_secret"] or settings["userid_hmac_secret"]
 
     def bucket_id(self, user_id):
         digest = hmac_digest(self.secret, user_id)[:32]
@@ -43,6 +48,8 @@ class DefaultBucket:
         found = storage.get_many(keys=keys)
         for ref, key in zip(refs, keys, strict=True):
             if key in found:
+                if ref.resource is BUCKET:
+                    self._check_owned(request, ref)
                 continue
             try:
                 new = storage.create(
@@ -53,6 +60,13 @@ class DefaultBucket:
             permissions = acl.merged_permissions(ref.resource, {}, {}, False, user_id)
             request.registry.permission.replace_object_permissions(object_uri=ref.uri, permissions=permissions)
             events.notify(request, "create", ref, None, new, permissions)
+
+    @staticmethod
+    def _check_owned(request, ref):
+        """403 unless the caller holds ``write`` on their default bucket itself."""
+        writers = request.registry.permission.get_object_permissions(object_uri=ref.uri).get("write", ())
+        if request.principals.isdisjoint(writers):
+            raise forbidden(request)
 
 
 def includeme(config):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from kinto_server import events
 from kinto_server.errors import invalid_parameters
-from kinto_server.resources import acl, lifecycle, patching, preconditions, validation
+from kinto_server.resources import acl, invariants, lifecycle, patching, preconditions, validation
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.target import Target, not_found
 from kinto_server.resources.tree import BUCKET, COLLECTION, ObjectRef, is_valid_id
@@ -42,6 +42,7 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     registry = request.registry
     ref, old = target.ref, target.obj
     storage = registry.storage
+    invariants.check(ref.resource, data, sent_permissions)
     data = validation.validated(request, target, data)
     existing_acl = target.access.acl(ref.uri)
     changes = acl.merged_permissions(
@@ -67,9 +68,16 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
                 new = storage.create(resource_name=ref.resource.name, parent_id=ref.parent_uri, obj=data)
         except ObjectExistsError as exists:
             existing = exists.existing
+            # Created meanwhile by someone else: its own ACEs were not loaded,
+            # so only an inherited read permission shows it.
+            readable = target.allows(read_permission(ref))
             if on_exists == "refuse":
+                if not readable:
+                    raise preconditions.modified_meanwhile() from None
                 raise preconditions.modified_meanwhile(existing["last_modified"], existing) from None
             if on_exists == "return":
+                if not readable:
+                    raise forbidden(request) from None
                 return Outcome(existing, {}, status=200, timestamp=existing["last_modified"])
             old = existing
     if new is None:
@@ -110,7 +118,8 @@ def put_object(request, ref, body):
         target.require("write")
     target.ensure_parents()
     obj = target.obj
-    preconditions.check(request, obj["last_modified"] if exists else None, exists, obj)
+    readable = not creating or target.allows(read_permission(ref))
+    preconditions.check(request, obj["last_modified"] if exists else None, exists, obj, readable)
     data = ref.resource.with_defaults(dict(body.get("data") or {}))
     _body_id(ref, data)
     data["id"] = ref.object_id
@@ -189,6 +198,9 @@ def create_object(request, parent_ref, resource, body):
     _require_create(request, target)
     target.ensure_parents()
     if target.obj is not None:
+        # Creating does not grant reading: an existing object is shown only
+        # to those who may read it (Kinto answers 403 too).
+        target.require(read_permission(ref))
         existing = target.obj
         permissions = acl.shown(target.access.acl(ref.uri), request.principals)
         return Outcome(existing, permissions, status=200, timestamp=existing["last_modified"])

@@ -37,16 +37,20 @@ def modified_meanwhile(current_timestamp=None, existing=None):
     return http_error(412, ERRORS.MODIFIED_MEANWHILE, "Resource was modified meanwhile", details, headers)
 
 
-def check(request, timestamp, exists=True, existing=None):
+def check(request, timestamp, exists=True, existing=None, readable=True):
     """Raise 412 (or 304 on reads) when the conditional headers ask so.
 
     ``timestamp`` is the object's (or list's) current timestamp, ``exists``
     whether the object is there at all, ``existing`` the object to show in
-    the 412 details.
+    the 412 details. A caller who may not read the object (``readable``
+    false: one allowed only to create) gets a 412 with neither the object
+    nor its ETag.
     """
     if_match = _parse(request, "If-Match")
     if_none_match = _parse(request, "If-None-Match")
-    current = timestamp if exists else None
+    current = timestamp if exists and readable else None
+    if not readable:
+        existing = None
     if if_match is not None and (not exists or if_match not in ("*", timestamp)):
         raise modified_meanwhile(current, existing)
     if if_none_match is not None and exists and if_none_match in ("*", timestamp):

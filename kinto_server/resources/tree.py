@@ -23,7 +23,8 @@ def generate_uuid():
 
 
 def is_valid_id(value):
-    return isinstance(value, str) and ID_PATTERN.match(value) is not None
+    # fullmatch: ``$`` alone would accept a trailing newline.
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,12 +1,11 @@
 """Colander schemas of request bodies, and the cornice validator using them."""
 
 import math
-import re
 
 import colander
 import ujson
 
-from kinto_server.resources import patching
+from kinto_server.resources import invariants, patching
 from kinto_server.resources.tree import GROUP
 
 JSON_CONTENT_TYPES = ("application/json",)
@@ -17,13 +16,11 @@ class _Principals(colander.SequenceSchema):
     principal = colander.SchemaNode(colander.String())
 
 
-GROUP_URI = re.compile(r"^/buckets/[^/]+/groups/[^/]+$")
-
-
 def _member(node, value):
     """Members are users: not ``system.Everyone``, not another group."""
-    if value == "system.Everyone" or GROUP_URI.match(value):
-        raise colander.Invalid(node, f"{value!r} is not a valid user ID.")
+    problem = invariants.member_problem(value)
+    if problem:
+        raise colander.Invalid(node, problem)
 
 
 class _Members(colander.SequenceSchema):

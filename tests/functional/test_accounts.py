@@ -79,7 +79,7 @@ def test_admins_manage_every_account(app):
         ({"data": {"id": "eve"}}, {}, "data.password"),
         ({"data": {"id": "eve", "password": ""}}, {}, "data.password"),
         ({"data": {"id": "e ve", "password": "x"}}, {}, "data.id"),
-        ({"data": {"id": "bob", "password": "x"}}, {}, "data.id"),
+        ({"data": {"id": "bob", "password": "x"}}, BOB, "data.id"),  # Its owner learns it exists.
     ],
 )
 def test_invalid_account_creations_are_400(app, body, headers, name):

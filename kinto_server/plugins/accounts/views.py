@@ -84,7 +84,7 @@ def _checked_new_id(request, account_id):
         if request.authenticated_userid is not None:
             raise invalid_parameters("body", "data.id", "Accounts must have an ID.")
         raise invalid_parameters("body", "data.id", "Required")
-    if not isinstance(account_id, str) or not ACCOUNT_ID.match(account_id):
+    if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
         raise invalid_parameters("body", "data.id", "Invalid account id")
     credentials = basic_credentials(request)
     is_admin = _principals_in(request, "account_write_principals")
@@ -129,6 +129,9 @@ def create_account(request):
     data = request.validated["data"]
     account_id = data.get("id")
     if isinstance(account_id, str) and _stored(request, account_id) is not None:
+        # Only its owner and the administrators learn that an account exists.
+        if not _can(request, account_id, "write"):
+            raise forbidden(request)
         raise invalid_parameters("body", "data.id", "Account ID already exists.")
     return render(request, _create(request, account_id, data))
 
@@ -137,7 +140,7 @@ def create_account(request):
 def list_accounts(request):
     if request.authenticated_userid is None:
         raise forbidden(request)
-    query = querystring.parse(request.GET)
+    query = querystring.parse(request.GET, request.registry.settings)
     object_ids = None
     if not _principals_in(request, "account_read_principals") and not _principals_in(
         request, "account_write_principals"
@@ -169,7 +172,7 @@ def list_accounts(request):
 
 def _existing(request, account_id, permission):
     """The stored account, after checking the caller may ``permission`` it."""
-    if not ACCOUNT_ID.match(account_id):
+    if not ACCOUNT_ID.fullmatch(account_id):
         raise invalid_parameters("path", "id", "Invalid account id")
     existing = _stored(request, account_id)
     if not _can(request, account_id, permission):
@@ -194,7 +197,7 @@ def put_account(request):
     data = request.validated["data"]
     if data.get("id", account_id) != account_id:
         raise invalid_parameters("body", "data.id", "Object id does not match existing object")
-    if ACCOUNT_ID.match(account_id) and _stored(request, account_id) is None:
+    if ACCOUNT_ID.fullmatch(account_id) and _stored(request, account_id) is None:
         return render(request, _create(request, account_id, data))
     existing = _existing(request, account_id, "write")
     return render(request, _write(request, account_id, data, existing))
@@ -216,7 +219,10 @@ def delete_account(request):
     account_id = request.matchdict["id"]
     _existing(request, account_id, "write")
     tombstone = request.registry.storage.delete(resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=account_id)
-    request.registry.permission.delete_object_permissions(object_uri=_ace_uri(account_id))
+    permission = request.registry.permission
+    permission.delete_object_permissions(object_uri=_ace_uri(account_id))
+    # Whoever creates an account of that name later starts with nothing.
+    permission.remove_principal(principal=ACCOUNT_PREFIX + account_id)
     return render(request, Outcome(tombstone, None, timestamp=tombstone["last_modified"]))
 
 

@@ -78,3 +78,28 @@ def test_principals_and_permissions_at_once(permission):
     principals, acls = permission.get_principals_and_permissions(user_ids=["alice", "x"], object_uris=["/none", URI])
     assert principals == {"/buckets/b/groups/g"}
     assert acls == [{}, {"read": {"/buckets/b/groups/g"}}]
+
+
+def test_remove_principal_removes_its_aces_and_memberships(permission):
+    group = "/buckets/b/groups/g"
+    permission.replace_object_permissions(object_uri=URI, permissions={"read": [group, "a"], "write": [group]})
+    permission.add_user_principal(user_id="a", principal=group)
+    permission.remove_principal(principal=group)
+    assert permission.get_object_permissions(object_uri=URI) == {"read": {"a"}}
+    assert permission.get_user_principals(user_ids=["a"]) == set()
+
+
+def test_a_rolled_back_request_leaves_no_ace_and_no_membership(permission):
+    permission.replace_object_permissions(object_uri=URI, permissions={"read": ["a"], "write": ["a"]})
+    permission.add_user_principal(user_id="a", principal="/buckets/b/groups/kept")
+    permission.client.start_request(readonly=False)
+    permission.replace_object_permissions(object_uri=URI, permissions={"read": ["z"]})
+    permission.replace_object_permissions(object_uri="/buckets/new", permissions={"write": ["z"]})
+    permission.add_user_principal(user_id="a", principal="/buckets/b/groups/g")
+    permission.remove_user_principal(user_id="a", principal="/buckets/b/groups/kept")
+    permission.delete_object_permissions(object_uri="/buckets/b")
+    permission.client.finish_request(commit=False)
+    assert permission.get_object_permissions(object_uri=URI) == {"read": {"a"}, "write": {"a"}}
+    assert permission.get_object_permissions(object_uri="/buckets/new") == {}
+    assert permission.get_user_principals(user_ids=["a"]) == {"/buckets/b/groups/kept"}
+    assert permission.get_accessible_objects(principals=["z"], permissions=["read", "write"]) == {}
