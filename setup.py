@@ -17,7 +17,8 @@ setup(
         "waitress>=2.1",
         "ujson>=5.0",
         "jsonpatch>=1.32",
-        "jsonschema>=4.0",
+        "jsonschema>=4.18",
+        "referencing",
         "bcrypt>=4.0",
     ],
     extras_require={

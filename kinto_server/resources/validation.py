@@ -3,11 +3,19 @@ is on (as in Kinto): a collection's ``schema`` validates its records (which
 then carry the collection timestamp they were validated against in their
 ``schema`` field), and a bucket's ``record:schema``, ``collection:schema`` and
 ``group:schema`` validate the objects of that kind below it. Changing a schema
-never touches the objects already stored."""
+never touches the objects already stored.
+
+Schemas never reach the network: a ``$ref`` may only point inside the schema
+itself (``#...``). A remote one is refused when the schema is saved, and one
+already stored (a database moved from Kinto) is never fetched: validating
+against it fails with a 400 instead of the server requesting the URL.
+"""
 
 import functools
 
 import jsonschema
+import referencing
+import referencing.exceptions
 import ujson
 from jsonschema import validators
 
@@ -16,12 +24,37 @@ from kinto_server.resources.tree import BUCKET, COLLECTION, RECORD
 
 IGNORED_FIELDS = ("id", "last_modified", "schema")
 BUCKET_SCHEMA_FIELDS = ("record:schema", "collection:schema", "group:schema")
+REFERENCE_KEYWORDS = ("$ref", "$dynamicRef", "$recursiveRef")
+
+
+def _refuse_retrieval(uri):
+    raise referencing.exceptions.NoSuchResource(ref=uri)
+
+
+# Resolves references inside each schema only; nothing is ever retrieved.
+_OFFLINE = referencing.Registry(retrieve=_refuse_retrieval)
 
 
 @functools.lru_cache(maxsize=256)
 def _validator(schema_json):
     schema = ujson.loads(schema_json)
-    return validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema)
+    return validators.validator_for(schema, default=jsonschema.Draft7Validator)(schema, registry=_OFFLINE)
+
+
+def _remote_reference(schema):
+    """The first ``$ref`` of ``schema`` that points outside it, or None."""
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                # A string: under ``properties`` a "$ref" key names a field.
+                if key in REFERENCE_KEYWORDS and isinstance(value, str) and not value.startswith("#"):
+                    return value
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def validator_for(schema):
@@ -36,6 +69,10 @@ def check_schema(field, schema):
         validators.validator_for(schema, default=jsonschema.Draft7Validator).check_schema(schema)
     except jsonschema.SchemaError as error:
         raise invalid_parameters("body", f"data.{field}", error.message) from None
+    remote = _remote_reference(schema)
+    if remote is not None:
+        message = f"Only references inside the schema (#...) are allowed, not {remote!r}"
+        raise invalid_parameters("body", f"data.{field}", message)
 
 
 def _error_name(error):
@@ -49,7 +86,10 @@ def _error_name(error):
 def validate(schema, data):
     """400 naming the failing field unless ``data`` satisfies ``schema``."""
     instance = {k: v for k, v in data.items() if k not in IGNORED_FIELDS}
-    error = jsonschema.exceptions.best_match(validator_for(schema).iter_errors(instance))
+    try:
+        error = jsonschema.exceptions.best_match(validator_for(schema).iter_errors(instance))
+    except referencing.exceptions.Unresolvable as unresolvable:
+        raise invalid_parameters("body", "data", f"The schema has an unresolvable reference: {unresolvable}") from None
     if error is not None:
         raise invalid_parameters("body", _error_name(error), error.message)
 
