@@ -68,6 +68,13 @@ def decode(settings, token):
         raise error from None
     if not isinstance(last_key, dict) or not isinstance(expires, int) or expires < time.time():
         raise error
+    # Signed by us, but checked all the same: a leaked secret must not turn
+    # into a 500 (an id compared with a number, a timestamp cast from text).
+    stamp = last_key.get("last_modified")
+    if not isinstance(last_key.get("id"), str) or (
+        stamp is not None and (not isinstance(stamp, int) or isinstance(stamp, bool) or abs(stamp) >= 2**63)
+    ):
+        raise error
     return last_key
 
 

@@ -2,12 +2,15 @@
 view stack and answered in place, all in one transaction (each sub-request
 in a savepoint of its own, so a failing one leaves nothing behind)."""
 
+import posixpath
+from urllib.parse import unquote
+
 import colander
 from cornice import Service
 
 from kinto_server.database import ConcurrentWriteConflict
 from kinto_server.database.transaction import SUBREQUEST_KEY
-from kinto_server.errors import cornice_errors_to_response
+from kinto_server.errors import cornice_errors_to_response, invalid_parameters
 from kinto_server.events import PARENT_PENDING_KEY, PENDING_KEY
 from kinto_server.request import KintoRequest
 from kinto_server.views.rendering import dumps, json_response
@@ -15,8 +18,8 @@ from kinto_server.views.schemas import parse_json_body
 
 METHODS = ("GET", "HEAD", "DELETE", "TRACE", "POST", "PUT", "PATCH")
 PREFIX = "/v1"
-# Request headers that describe the batch itself, not its sub-requests.
-NOT_INHERITED = ("Content-Length", "Content-Type", "Transfer-Encoding")
+# Request headers that describe a body: a sub-request's come from its own.
+BODY_HEADERS = ("content-length", "transfer-encoding")
 
 batch = Service(name="batch", path="/batch", description="Batch operations", error_handler=cornice_errors_to_response)
 
@@ -69,15 +72,25 @@ def merge_defaults(defaults, subrequest):
     return merged
 
 
+RECURSION_MESSAGE = "Recursive call on /batch endpoint is forbidden."
+
+
+def _normalized(path):
+    """The path as the router will see it: unescaped, without empty, ``.``
+    and ``..`` segments, lower-cased (so ``/%62atch`` and ``/v1//BATCH/`` are
+    recognised as ``/batch``)."""
+    path = unquote(path.split("?", 1)[0], errors="replace")
+    return posixpath.normpath("/" + path.lstrip("/")).lower()
+
+
 def _check_limits(request, requests):
     limit = request.registry.settings["batch_max_requests"]
     if limit and len(requests) > limit:
         request.errors.add("body", "requests", f"Number of requests is limited to {limit}")
         return
     for sub in requests:
-        path = sub["path"].split("?", 1)[0]
-        if path.rstrip("/") in ("/batch", PREFIX + "/batch"):
-            request.errors.add("body", "requests", "Recursive call on /batch endpoint is forbidden.")
+        if _normalized(sub["path"]) in ("/batch", PREFIX + "/batch"):
+            request.errors.add("body", "requests", RECURSION_MESSAGE)
             return
 
 
@@ -104,17 +117,29 @@ def validate_batch(request, **kwargs):
 validate_batch.schema = _schema  # Read by the OpenAPI description.
 
 
+def _sub_headers(request, sub):
+    """The batch's headers overridden by the sub-request's, names compared
+    without case (``authorization`` replaces ``Authorization``); the body's
+    own headers (length, encoding) come from the sub-request's body alone."""
+    headers = {name.title(): v for name, v in request.headers.items() if name.lower() not in BODY_HEADERS}
+    headers.pop("Content-Type", None)  # The batch's, not its sub-requests'.
+    for name, value in sub.get("headers", {}).items():
+        if name.lower() not in BODY_HEADERS:
+            headers[name.title()] = value
+    if "body" in sub:
+        headers.setdefault("Content-Type", "application/json")
+    return headers
+
+
 def build_subrequest(request, sub):
     path = sub["path"]
     if not path.startswith(PREFIX + "/"):
         path = PREFIX + path
-    headers = {k: v for k, v in request.headers.items() if k not in NOT_INHERITED}
-    headers.update(sub.get("headers", {}))
+    headers = _sub_headers(request, sub)
     subrequest = KintoRequest.blank(path, base_url=request.application_url, headers=headers)
     subrequest.method = sub.get("method", "GET")
     if "body" in sub:
         subrequest.body = dumps(sub["body"])
-        subrequest.content_type = "application/json"
     subrequest.environ[SUBREQUEST_KEY] = True
     subrequest.environ[PARENT_PENDING_KEY] = request.environ.setdefault(PENDING_KEY, [])
     if headers.get("Authorization") == request.headers.get("Authorization"):
@@ -138,6 +163,9 @@ def _answer(subrequest, response):
 
 @batch.post(validators=(validate_batch,))
 def post_batch(request):
+    if request.environ.get(SUBREQUEST_KEY):
+        # However its path was written (the check above reads it as sent).
+        raise invalid_parameters("body", "requests", RECURSION_MESSAGE)
     # Computed once here, and reused by the sub-requests with the same credentials.
     request.__dict__.setdefault("principals", request.principals)
     responses = []
