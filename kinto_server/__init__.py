@@ -41,9 +41,22 @@ def make_config(global_config=None, **raw_settings):
     from kinto_server.request import adopt_request_extensions
 
     adopt_request_extensions(config)
-    if not typed["userid_hmac_secret"]:
-        logger.warning("kinto.userid_hmac_secret is empty: Basic Auth user ids are predictable.")
+    _warn_about_secrets(typed)
     return config
+
+
+def _warn_about_secrets(typed):
+    from kinto_server.settings import EXAMPLE_SECRETS
+
+    secret = typed["userid_hmac_secret"]
+    if not secret:
+        logger.warning("kinto.userid_hmac_secret is empty: Basic Auth user ids are predictable.")
+    elif secret in EXAMPLE_SECRETS:
+        logger.warning(
+            "kinto.userid_hmac_secret is the public example value of the shipped ini files: user ids, "
+            "default buckets and pagination tokens are predictable. Set your own "
+            "(`kinto_server init` writes an ini with a new one)."
+        )
 
 
 def main(global_config=None, **settings):

@@ -82,10 +82,7 @@ def includeme(config):
 
     registry.fused_lineage_reader = fused_reader(registry.storage, registry.permission)
     registry.fused_creator = fused_creator(registry.storage, registry.permission)
-    if clients_by_role:
-        _check_schemas(clients_by_role)
-        config.include("kinto_server.database.transaction")
-    if len(clients_by_role) < 3:
-        from kinto_server.middleware import SERVICE_STATE
-
-        config.add_tween("kinto_server.middleware.memory_writes.memory_writes_tween_factory", under=SERVICE_STATE)
+    _check_schemas({role: client for role, client in clients_by_role.items() if client.has_schema})
+    # Every request runs in a transaction of every backend's client (a
+    # database transaction, or the undo journal of a memory backend).
+    config.include("kinto_server.database.transaction")

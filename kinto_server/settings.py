@@ -56,6 +56,16 @@ def as_optional_str(value):
     return str(value)
 
 
+# The secrets of the example ini files shipped in config/: public, so a
+# server started with one of them gets a warning (tests/unit/test_settings.py
+# checks this list against the files). `kinto_server init` writes a new one.
+EXAMPLE_SECRETS = frozenset(
+    {
+        "5b2f6e1f3f0e4c7a9d8b1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f",
+        "0c7f3d1a9e5b4f2a8d6c1e3b5a7f9d2c4e6a8b0d1f3e5c7a9b2d4f6e8a0c1e3b",
+    }
+)
+
 # name -> (default, converter). Names follow Kinto's so existing ini files work.
 DEFAULTS = {
     "project_name": ("kinto", as_str),
@@ -100,12 +110,17 @@ DEFAULTS = {
     "max_request_body_bytes": (1024 * 1024, as_int),
     "max_json_depth": (64, as_int),
     "max_id_length": (1024, as_int),
+    "max_sort_fields": (10, as_int),  # fields in one _sort
+    "max_filter_values": (10000, as_int),  # values in one in_/exclude_/contains_ filter, and filters in a query
     # Accounts plugin.
     "account_create_principals": (["system.Everyone"], as_list),
     "account_write_principals": ([], as_list),
     "account_read_principals": ([], as_list),
     "account_cache_ttl_seconds": (30, as_int),
     "account_hash_rounds": (12, as_int),
+    # Password checks (bcrypt) that may fail per client address and window; 0: no bound.
+    "account_login_failures_limit": (10, as_int),
+    "account_login_failures_window_seconds": (60, as_int),
     # Flush plugin (test servers only).
     "flush_endpoint_enabled": (False, as_bool),
     # History plugin.

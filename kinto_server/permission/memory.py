@@ -4,6 +4,7 @@ request) and by principal (to list what a user may read)."""
 import threading
 from collections import defaultdict
 
+from kinto_server.database.journal import Journal
 from kinto_server.permission import PermissionBackend
 
 
@@ -13,6 +14,14 @@ class MemoryPermission(PermissionBackend):
         self._aces = {}  # uri -> {permission: set(principals)}
         self._by_principal = defaultdict(set)  # principal -> {(uri, permission)}
         self._user_principals = defaultdict(set)  # user id -> {principal}
+        # Request transactions: driven by the transaction tween.
+        self.client = Journal()
+
+    def _remember_aces(self, uri, permissions):
+        """Register how to restore ``permissions`` of ``uri`` as they are now."""
+        aces = self._aces.get(uri, {})
+        before = {perm: set(aces.get(perm, ())) for perm in permissions}
+        self.client.record(lambda: self.replace_object_permissions(object_uri=uri, permissions=before))
 
     @classmethod
     def from_settings(cls, settings):
@@ -36,6 +45,7 @@ class MemoryPermission(PermissionBackend):
 
     def replace_object_permissions(self, *, object_uri, permissions):
         with self._lock:
+            self._remember_aces(object_uri, permissions)
             aces = self._aces.setdefault(object_uri, {})
             for permission, principals in permissions.items():
                 if permission in aces:
@@ -56,6 +66,7 @@ class MemoryPermission(PermissionBackend):
             else:
                 doomed = [object_uri] if object_uri in self._aces else []
             for uri in doomed:
+                self._remember_aces(uri, list(self._aces[uri]))
                 for permission in list(self._aces[uri]):
                     self._remove_ace(uri, permission)
                 del self._aces[uri]
@@ -71,12 +82,16 @@ class MemoryPermission(PermissionBackend):
 
     def add_user_principal(self, *, user_id, principal):
         with self._lock:
+            if principal not in self._user_principals.get(user_id, ()):
+                self.client.record(lambda: self.remove_user_principal(user_id=user_id, principal=principal))
             self._user_principals[user_id].add(principal)
 
     def remove_user_principal(self, *, user_id, principal):
         with self._lock:
             held = self._user_principals.get(user_id)
             if held is not None:
+                if principal in held:
+                    self.client.record(lambda: self.add_user_principal(user_id=user_id, principal=principal))
                 held.discard(principal)
                 if not held:
                     del self._user_principals[user_id]
@@ -85,6 +100,9 @@ class MemoryPermission(PermissionBackend):
         with self._lock:
             for user_id in list(self._user_principals):
                 self.remove_user_principal(user_id=user_id, principal=principal)
+            for uri, permission in list(self._by_principal.get(principal, ())):
+                remaining = self._aces[uri][permission] - {principal}
+                self.replace_object_permissions(object_uri=uri, permissions={permission: remaining})
 
     def get_user_principals(self, *, user_ids):
         found = set()

@@ -56,7 +56,7 @@ def list_objects(request, parent_ref, resource, count=False):
     target = Target(request, parent_ref)
     object_ids = _visible_ids(request, target, resource, "read", _readable_permissions(resource))
     target.ensure_parents(include_self=True)
-    query = querystring.parse(request.GET)
+    query = querystring.parse(request.GET, request.registry.settings)
     storage = request.registry.storage
     parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
     headers = {}
@@ -115,7 +115,7 @@ def delete_objects(request, parent_ref, resource):
     target = Target(request, parent_ref)
     object_ids = _visible_ids(request, target, resource, "write", ("write",))
     target.ensure_parents(include_self=True)
-    query = querystring.parse(request.GET)
+    query = querystring.parse(request.GET, request.registry.settings)
     storage = request.registry.storage
     parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
     timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)

@@ -114,8 +114,25 @@ def _parse_limit(text):
     return limit or None  # 0 means no explicit limit, as in Kinto.
 
 
-def parse(params):
-    """Turn the querystring multidict into a :class:`ListQuery`."""
+def _check_size(query, settings, param, value):
+    """400 past the ``max_sort_fields`` and ``max_filter_values`` settings:
+    each costs time in every backend, and under the write lock on memory."""
+    if param == "_sort":
+        limit, count = settings["max_sort_fields"], len(query.sorting)
+        what = "sort fields"
+    elif isinstance(value, list):
+        limit, count = settings["max_filter_values"], len(value)
+        what = "values"
+    else:
+        limit, count = settings["max_filter_values"], len(query.filters)
+        what = "filters"
+    if count > limit:
+        raise invalid_parameters("querystring", param, f"At most {limit} {what} are allowed")
+
+
+def parse(params, settings):
+    """Turn the querystring multidict into a :class:`ListQuery`; ``settings``
+    give the size limits."""
     query = ListQuery()
     for param, text in params.items():
         if "\x00" in param or "\x00" in text:
@@ -125,6 +142,7 @@ def parse(params):
             query.include_deleted = True
         elif param == "_sort":
             query.sorting = _parse_sort(text)
+            _check_size(query, settings, param, None)
         elif param == "_limit":
             query.limit = _parse_limit(text)
         elif param == "_fields":
@@ -139,6 +157,7 @@ def parse(params):
                 raise invalid_parameters("querystring", param, "Invalid filter field")
             value = _filter_value(param, field_name, operator, text)
             query.filters.append(Filter(field_name, value, operator))
+            _check_size(query, settings, param, value)
             if field_name == "last_modified":
                 query.include_deleted = True
     return query

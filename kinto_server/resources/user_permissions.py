@@ -7,7 +7,7 @@ from kinto_server.resources.access import Access
 from kinto_server.resources.lists import page_size
 from kinto_server.resources.objects import Outcome
 from kinto_server.resources.tree import BUCKET, COLLECTION, ref_from_uri
-from kinto_server.storage.evaluation import matches_all, object_key
+from kinto_server.storage.evaluation import object_key, predicate
 
 ALL_PERMISSIONS = ("read", "write", "collection:create", "group:create", "record:create")
 
@@ -43,8 +43,9 @@ def entries(request):
 
 
 def list_user_permissions(request):
-    query = querystring.parse(request.GET)
-    found = [e for e in entries(request) if matches_all(e, query.filters)]
+    query = querystring.parse(request.GET, request.registry.settings)
+    wanted = predicate(query.filters)
+    found = [e for e in entries(request) if wanted(e)]
     found.sort(key=lambda e: object_key(e, query.sorting))
     settings = request.registry.settings
     if query.token:

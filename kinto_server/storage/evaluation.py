@@ -5,9 +5,6 @@ boolean < array < object) so both backends sort mixed-type fields alike;
 objects lacking the field sort after every value in ascending order.
 """
 
-import re
-from functools import lru_cache
-
 from kinto_server.storage import Operator
 
 MISSING = object()
@@ -48,13 +45,34 @@ def _comparable(left, right):
     return rank == _rank(right) and rank < 4
 
 
-@lru_cache(maxsize=256)
-def _like_pattern(value):
-    text = str(value)
+def like_matcher(pattern):
+    """A test of Kinto's ``like_`` pattern (``*`` for any text, case
+    insensitive, ``*text*`` when there is no ``*``) that runs in linear time.
+
+    The pieces between stars are searched for in order, each at its leftmost
+    place: with no other wildcard, a leftmost match never rules out a match
+    later on, so there is no backtracking (a regular expression with several
+    ``.*`` takes exponential time on ``*a*a*a*b`` against a long run of a's).
+    """
+    text = str(pattern).lower()
     if "*" not in text:
         text = f"*{text}*"
-    parts = [re.escape(p) for p in text.split("*")]
-    return re.compile("^" + ".*".join(parts) + "$", re.IGNORECASE | re.DOTALL)
+    first, *middle, last = text.split("*")
+    minimum = len(first) + len(last) + sum(len(p) for p in middle)
+
+    def test(value):
+        value = value.lower()
+        if len(value) < minimum or not value.startswith(first) or not value.endswith(last):
+            return False
+        position, end = len(first), len(value) - len(last)
+        for piece in middle:
+            found = value.find(piece, position, end)
+            if found < 0:
+                return False
+            position = found + len(piece)
+        return True
+
+    return test
 
 
 def _equals(left, right):
@@ -65,6 +83,35 @@ def _equals(left, right):
     return left == right
 
 
+def _scalar_key(value):
+    """A hashable key equal for values ``_equals`` holds equal (True is not
+    1, 1 is 1.0), or None for lists and objects."""
+    if isinstance(value, bool):
+        return (bool, value)
+    if isinstance(value, (int, float)):
+        return (float, value)
+    if value is None or isinstance(value, str):
+        return (str, value)
+    return None
+
+
+def _membership(values):
+    """A test of ``left`` against many values: a set lookup for scalars, so
+    a long ``in_`` list costs no more per object than a short one."""
+    keys = {key for key in map(_scalar_key, values) if key is not None}
+    others = [v for v in values if _scalar_key(v) is None]
+
+    def contains(left):
+        if left is MISSING:
+            return False
+        key = _scalar_key(left)
+        if key is not None:
+            return key in keys
+        return any(_equals(left, v) for v in others)
+
+    return contains
+
+
 def _contains(left, values, require_all):
     if not isinstance(left, list):
         return False
@@ -72,42 +119,53 @@ def _contains(left, values, require_all):
     return all(found) if require_all else any(found)
 
 
-def matches(obj, flt):
-    """True when ``obj`` satisfies the filter ``flt``."""
-    left = resolve(obj, flt.field)
-    right = flt.value
-    op = flt.operator
+def _comparison(op, right):
+    compare = {
+        Operator.LT: lambda left: left < right,
+        Operator.GT: lambda left: left > right,
+        Operator.MIN: lambda left: left >= right,
+        Operator.MAX: lambda left: left <= right,
+    }[op]
+    return lambda left: _comparable(left, right) and compare(left)
+
+
+def _value_test(op, right):
+    """A test of one resolved value for the operator ``op`` and value ``right``."""
     if op is Operator.EQ:
-        return _equals(left, right)
+        return lambda left: _equals(left, right)
     if op is Operator.NOT:
-        return not _equals(left, right)
+        return lambda left: not _equals(left, right)
     if op is Operator.IN:
-        return any(_equals(left, v) for v in right)
+        return _membership(right)
     if op is Operator.EXCLUDE:
-        return not any(_equals(left, v) for v in right)
+        member = _membership(right)
+        return lambda left: not member(left)
     if op is Operator.HAS:
-        return (left is not MISSING) == bool(right)
+        return lambda left: (left is not MISSING) == bool(right)
     if op is Operator.LIKE:
-        return isinstance(left, str) and _like_pattern(right).match(left) is not None
+        like = like_matcher(right)
+        return lambda left: isinstance(left, str) and like(left)
     if op is Operator.CONTAINS:
-        return _contains(left, right, require_all=True)
+        return lambda left: _contains(left, right, require_all=True)
     if op is Operator.CONTAINS_ANY:
-        return _contains(left, right, require_all=False)
-    if not _comparable(left, right):
-        return False
-    if op is Operator.LT:
-        return left < right
-    if op is Operator.GT:
-        return left > right
-    if op is Operator.MIN:
-        return left >= right
-    if op is Operator.MAX:
-        return left <= right
+        return lambda left: _contains(left, right, require_all=False)
+    if op in (Operator.LT, Operator.GT, Operator.MIN, Operator.MAX):
+        return _comparison(op, right)
     raise ValueError(f"unknown operator {op}")
 
 
-def matches_all(obj, filters):
-    return all(matches(obj, f) for f in filters)
+def predicate(filters):
+    """A function telling whether an object satisfies all ``filters``,
+    prepared once for a whole list (patterns and value sets built once)."""
+    tests = [(f.field, _value_test(f.operator, f.value)) for f in filters]
+    if not tests:
+        return lambda obj: True
+    return lambda obj: all(test(resolve(obj, field)) for field, test in tests)
+
+
+def matches(obj, flt):
+    """True when ``obj`` satisfies the filter ``flt``."""
+    return predicate([flt])(obj)
 
 
 class _Reversed:

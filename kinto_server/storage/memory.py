@@ -13,8 +13,9 @@ import threading
 import time
 from itertools import islice
 
+from kinto_server.database.journal import Journal
 from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Operator, Storage
-from kinto_server.storage.evaluation import matches_all, object_key
+from kinto_server.storage.evaluation import object_key, predicate
 
 
 def now_ms():
@@ -74,10 +75,37 @@ def _within(objects, window, descending):
         yield obj
 
 
+def _reorder(siblings):
+    """Restore timestamp order after an undo put entries back at the end."""
+    for name in ("objects", "tombstones"):
+        entries = getattr(siblings, name)
+        setattr(siblings, name, dict(sorted(entries.items(), key=lambda item: item[1]["last_modified"])))
+
+
 class MemoryStorage(Storage):
     def __init__(self):
         self._lock = threading.RLock()
         self._siblings = {}
+        # Request transactions: driven by the transaction tween.
+        self.client = Journal()
+
+    def _remember(self, siblings, object_id):
+        """Register how to undo the change about to be made to ``object_id``."""
+        obj, tombstone = siblings.objects.get(object_id), siblings.tombstones.get(object_id)
+        timestamp = siblings.timestamp
+
+        def undo():
+            with self._lock:
+                siblings.objects.pop(object_id, None)
+                siblings.tombstones.pop(object_id, None)
+                if obj is not None:
+                    siblings.objects[object_id] = obj
+                if tombstone is not None:
+                    siblings.tombstones[object_id] = tombstone
+                siblings.timestamp = timestamp
+                _reorder(siblings)
+
+        self.client.record(undo)
 
     @classmethod
     def from_settings(cls, settings):
@@ -106,7 +134,7 @@ class MemoryStorage(Storage):
 
     def get_many(self, *, keys, lock_lineage=False):
         # Write requests on memory are serialized as a whole (see
-        # kinto_server.middleware.memory_writes): no lock is needed here.
+        # kinto_server.database.journal): no lock is needed here.
         found = {}
         for resource_name, parent_id, object_id in keys:
             siblings = self._siblings.get((resource_name, parent_id))
@@ -116,6 +144,7 @@ class MemoryStorage(Storage):
         return found
 
     def _store(self, siblings, object_id, obj):
+        self._remember(siblings, object_id)
         stored = dict(obj)
         stored["id"] = object_id
         stored["last_modified"] = siblings.next_timestamp(obj.get("last_modified"))
@@ -138,6 +167,7 @@ class MemoryStorage(Storage):
             return self._store(siblings, object_id, obj)
 
     def _delete_one(self, siblings, object_id, last_modified=None):
+        self._remember(siblings, object_id)
         del siblings.objects[object_id]
         tombstone = {
             "id": object_id,
@@ -159,10 +189,11 @@ class MemoryStorage(Storage):
             siblings = self._get_siblings(resource_name, parent_id)
             if siblings is None:
                 return []
+            wanted = predicate(filters)
             doomed = [
                 obj["id"]
                 for obj in siblings.objects.values()
-                if (object_ids is None or obj["id"] in object_ids) and matches_all(obj, filters)
+                if (object_ids is None or obj["id"] in object_ids) and wanted(obj)
             ]
             return [self._delete_one(siblings, object_id) for object_id in doomed]
 
@@ -172,7 +203,14 @@ class MemoryStorage(Storage):
             for key in list(self._siblings):
                 parent_id = key[1]
                 if parent_id == parent_uri or parent_id.startswith(prefix):
-                    del self._siblings[key]
+                    self._remember_siblings(key, self._siblings.pop(key))
+
+    def _remember_siblings(self, key, siblings):
+        def undo():
+            with self._lock:
+                self._siblings[key] = siblings
+
+        self.client.record(undo)
 
     def purge_deleted(self, *, resource_name, parent_id, before=None):
         with self._lock:
@@ -184,6 +222,7 @@ class MemoryStorage(Storage):
                 tombstones = self._siblings[key].tombstones
                 doomed = [i for i, t in tombstones.items() if before is None or t["last_modified"] < before]
                 for object_id in doomed:
+                    self._remember(self._siblings[key], object_id)
                     del tombstones[object_id]
                 removed += len(doomed)
             return removed
@@ -236,11 +275,8 @@ class MemoryStorage(Storage):
                 stamp = after["last_modified"]
                 window = (low, min(high, stamp)) if sorting[0].descending else (max(low, stamp), high)
             candidates, ordered = self._candidates(siblings, sorting, include_deleted, object_ids, window)
-            selected = (
-                obj
-                for obj in candidates
-                if (object_ids is None or obj["id"] in object_ids) and matches_all(obj, filters)
-            )
+            wanted = predicate(filters)
+            selected = (obj for obj in candidates if (object_ids is None or obj["id"] in object_ids) and wanted(obj))
             if not ordered:
                 selected = iter(sorted(selected, key=lambda o: object_key(o, sorting)))
             if after is not None:
@@ -257,10 +293,11 @@ class MemoryStorage(Storage):
             siblings = self._get_siblings(resource_name, parent_id)
             if siblings is None:
                 return 0
+            wanted = predicate(filters)
             return sum(
                 1
                 for obj in siblings.objects.values()
-                if (object_ids is None or obj["id"] in object_ids) and matches_all(obj, filters)
+                if (object_ids is None or obj["id"] in object_ids) and wanted(obj)
             )
 
     def flush(self):

@@ -188,11 +188,14 @@ def order_and_keyset(sorting, after, params):
     for expr, value, cast, desc in keys:
         placeholder = params.add(value(after))
         bound.append((expr, f"CAST({placeholder} AS {cast})" if cast else placeholder, desc))
-    branches = []
-    for i, (expr, placeholder, desc) in enumerate(bound):
-        equal = [f"{e} = {p}" for e, p, _ in bound[:i]]
-        branches.append("(" + " AND ".join(equal + [f"{expr} {'<' if desc else '>'} {placeholder}"]) + ")")
+    # k1 > v1 OR (k1 = v1 AND (k2 > v2 OR (k2 = v2 AND ...))): each key
+    # appears twice, so the SQL grows linearly with the number of keys (the
+    # flat OR of prefixes grows with its square).
+    expr, placeholder, desc = bound[-1]
+    after_keys = f"{expr} {'<' if desc else '>'} {placeholder}"
+    for expr, placeholder, desc in reversed(bound[:-1]):
+        after_keys = f"({expr} {'<' if desc else '>'} {placeholder} OR ({expr} = {placeholder} AND {after_keys}))"
     first_expr, first_placeholder, first_desc = bound[0]
     # A redundant bound on the leading key lets an index serve the range.
     leading = f"{first_expr} {'<=' if first_desc else '>='} {first_placeholder}"
-    return order, f"({leading} AND ({' OR '.join(branches)}))"
+    return order, f"({leading} AND {after_keys})"

@@ -5,6 +5,7 @@ stored only changes through successful writes."""
 
 import json
 import os
+import time
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -167,3 +168,101 @@ def test_generated_requests_never_fail_the_server(seeded_app, method, path, quer
         assert error["code"] == response.status_code
     if response.status_code >= 400 or method in ("GET", "HEAD", "OPTIONS"):
         assert stored_state(app) == before
+
+
+# Costly shapes: each must be answered (any status but a 5xx) within a bound.
+COSTLY_BOUND = 2.0  # seconds, in-process, for one request
+fields = st.sampled_from(["s", "n", "id", "last_modified", "a.b", "tags", "missing"])
+sorts = st.lists(st.tuples(st.booleans(), st.one_of(fields, text)), min_size=1, max_size=60).map(
+    lambda parts: ",".join(("-" if desc else "") + name for desc, name in parts)
+)
+in_lists = st.tuples(st.sampled_from(["in_", "exclude_", "contains_any_"]), fields, st.integers(1, 20_000)).map(
+    lambda t: {f"{t[0]}{t[1]}": ",".join(str(i) for i in range(t[2]))}
+)
+likes = st.tuples(st.integers(1, 60), st.sampled_from(["b", "", "a", "%", "_"]), st.booleans()).map(
+    lambda t: {"like_s": ("*" if t[2] else "") + "a*" * t[0] + t[1]}
+)
+BATCH_SPELLINGS = ["/batch", "/%62atch", "/v1/%62atch", "//batch", "/v1/./batch", "/BATCH", "/v1/x/../batch", "/batch/"]
+nested_batches = st.tuples(st.sampled_from(BATCH_SPELLINGS), st.integers(1, 25), st.integers(1, 3)).map(
+    lambda t: _nested_batch(*t)
+)
+PATCHED = [
+    "/v1/buckets/b",
+    "/v1/buckets/b/collections/c",
+    "/v1/buckets/b/groups/g",
+    "/v1/buckets/b/collections/c/records/r1",
+]
+patch_paths = st.sampled_from(
+    [
+        "/data/members/-",
+        "/data/members",
+        "/data/x",
+        "/permissions/read",
+        "/permissions/read/bob",
+        "/data/last_modified",
+        "/data/schema",
+    ]
+)
+patches = st.lists(
+    st.fixed_dictionaries(
+        {"op": st.sampled_from(["add", "replace", "remove", "copy", "move"]), "path": patch_paths, "value": json_values}
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _nested_batch(path, width, depth):
+    body = {"requests": [{"path": "/buckets/b/collections/c/records"}] * width}
+    for _ in range(depth):
+        body = {"defaults": {"method": "POST", "path": path, "body": body}, "requests": [{}] * width}
+    return body
+
+
+@pytest.fixture
+def costly_app(seeded_app):
+    app = seeded_app
+    app.put_json("/v1/buckets/b/groups/g", {"data": {"members": ["alice"]}}, headers=ALICE)
+    records = [
+        {"method": "POST", "path": "/buckets/b/collections/c/records", "body": {"data": {"s": "a" * 200, "n": i}}}
+        for i in range(25)
+    ]
+    app.post_json("/v1/batch", {"requests": records}, headers=ALICE)
+    return app
+
+
+@settings(
+    max_examples=max(EXAMPLES // 4, 20), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    shape=st.one_of(
+        sorts.map(lambda s: ("GET", "/v1/buckets/b/collections/c/records", {"_sort": s, "_limit": "1"}, None, None)),
+        in_lists.map(lambda q: ("GET", "/v1/buckets/b/collections/c/records", q, None, None)),
+        likes.map(lambda q: ("GET", "/v1/buckets/b/collections/c/records", q, None, None)),
+        nested_batches.map(lambda b: ("POST", "/v1/batch", {}, b, "application/json")),
+        st.tuples(st.sampled_from(PATCHED), patches).map(
+            lambda t: ("PATCH", t[0], {}, t[1], "application/json-patch+json")
+        ),
+    )
+)
+def test_generated_costly_requests_are_answered_quickly(costly_app, shape):
+    app = costly_app
+    method, path, query, body, content_type = shape
+    before = stored_state(app)
+    request_headers = {**ALICE, **({"Content-Type": content_type} if content_type else {})}
+    url = path + ("?" + urlencode(query) if query else "")
+    encoded = None if body is None else json.dumps(body).encode("utf-8")
+    start = time.monotonic()
+    response = app.request(url, method=method, body=encoded, headers=request_headers, expect_errors=True)
+    took = time.monotonic() - start
+    FUZZ_STATS["hypothesis costly requests"] += 1
+    FUZZ_STATS["hypothesis costly 5xx"] += response.status_code >= 500
+    assert response.status_code < 500, (method, path, query, body, response.body[:300])
+    assert took < COSTLY_BOUND, f"{method} {url[:200]} took {took:.2f} s"
+    assert len(response.body) < 1_000_000
+    if response.status_code >= 400:
+        assert stored_state(app) == before
+        assert response.json["code"] == response.status_code
+    if path == "/v1/buckets/b/groups/g" and response.status_code < 400:
+        members = app.get(path, headers=ALICE).json["data"]["members"]
+        assert all(isinstance(m, str) and m != "system.Everyone" and "/groups/" not in m for m in members)

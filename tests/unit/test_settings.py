@@ -1,6 +1,10 @@
+import configparser
+import logging
+from pathlib import Path
+
 import pytest
 
-from kinto_server.settings import ConfigurationError, load
+from kinto_server.settings import EXAMPLE_SECRETS, ConfigurationError, load
 
 
 def test_defaults_are_applied_and_prefix_is_stripped():
@@ -46,3 +50,23 @@ def test_unknown_backend_stops_startup(make_app):
 def test_kinto_dotted_backend_names_are_accepted(make_app):
     app = make_app(**{"kinto.storage_backend": "kinto.core.storage.memory"})
     assert app.get("/v1/__heartbeat__").json["storage"] is True
+
+
+def test_every_shipped_example_secret_is_known_as_one():
+    root = Path(__file__).parents[2]
+    for ini in sorted((root / "config").glob("*.ini")):
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(ini)
+        assert parser["app:main"]["kinto.userid_hmac_secret"] in EXAMPLE_SECRETS, ini
+
+
+def test_a_server_started_with_an_example_secret_warns(caplog):
+    from kinto_server import make_config
+
+    with caplog.at_level(logging.WARNING, logger="kinto_server"):
+        make_config(**{"kinto.userid_hmac_secret": next(iter(EXAMPLE_SECRETS))})
+    assert "public example value" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="kinto_server"):
+        make_config(**{"kinto.userid_hmac_secret": "a-secret-of-my-own"})
+    assert "userid_hmac_secret" not in caplog.text

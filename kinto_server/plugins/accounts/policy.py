@@ -8,7 +8,9 @@ deleting the account) makes the old entries useless at once.
 """
 
 from kinto_server.authentication import basic_credentials, hmac_digest
+from kinto_server.errors import ERRORS, http_error
 from kinto_server.plugins.accounts.passwords import check_password
+from kinto_server.plugins.accounts.throttle import LoginThrottle
 from kinto_server.storage import ObjectNotFoundError
 
 ACCOUNT_PREFIX = "account:"
@@ -22,6 +24,9 @@ class AccountSource:
     def __init__(self, settings):
         self.secret = settings["userid_hmac_secret"]
         self.ttl = settings["account_cache_ttl_seconds"]
+        self.throttle = LoginThrottle(
+            settings["account_login_failures_limit"], settings["account_login_failures_window_seconds"]
+        )
 
     def user_id(self, request):
         credentials = basic_credentials(request)
@@ -38,7 +43,20 @@ class AccountSource:
         hashed = account.get("password", "")
         key = "accounts:verified:" + hmac_digest(self.secret, f"{username}:{password}:{hashed}")
         if registry.cache.get(key) is None:
-            if not check_password(password, hashed):
+            if not self._checked(request, password, hashed):
                 return None
             registry.cache.set(key, True, self.ttl)
         return ACCOUNT_PREFIX + username
+
+    def _checked(self, request, password, hashed):
+        """bcrypt's answer, within the caller's address budget (429 past it)."""
+        address = request.environ.get("REMOTE_ADDR", "")
+        reservation = self.throttle.begin(address)
+        if reservation is None:
+            retry_after = str(self.throttle.retry_after(address))
+            message = "Too many failed logins from this address; retry later."
+            raise http_error(429, ERRORS.CLIENT_REACHED_CAPACITY, message, headers={"Retry-After": retry_after})
+        if not check_password(password, hashed):
+            return False
+        self.throttle.succeeded(address, reservation)
+        return True

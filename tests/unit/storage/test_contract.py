@@ -213,3 +213,32 @@ def test_list_with_timestamp_returns_the_list_and_its_etag(storage):
     objects, stamp = storage.list_with_timestamp(resource_name=R, parent_id=P, limit=1)
     assert [o["id"] for o in objects] == ["o2"]
     assert stamp == tombstone["last_modified"] > created[-1]["last_modified"] > empty_stamp
+
+
+def test_a_rolled_back_request_leaves_nothing_and_keeps_the_order(storage):
+    for object_id in ("a", "b", "c"):
+        create(storage, object_id, v=1)
+    before = storage.list_all(resource_name=R, parent_id=P, include_deleted=True)
+    timestamp = storage.resource_timestamp(resource_name=R, parent_id=P)
+    storage.client.start_request(readonly=False)
+    storage.update(resource_name=R, parent_id=P, object_id="a", obj={"v": 2})
+    storage.delete(resource_name=R, parent_id=P, object_id="b")
+    create(storage, "d")
+    storage.create(resource_name="collection", parent_id="/buckets/other", obj={"id": "x"})
+    storage.delete_tree(parent_uri="/buckets/b")
+    storage.client.finish_request(commit=False)
+    assert storage.list_all(resource_name=R, parent_id=P, include_deleted=True) == before
+    assert listed(storage, sorting=(Sort("last_modified", True),)) == ["c", "b", "a"]
+    assert listed(storage, sorting=(Sort("last_modified", False),)) == ["a", "b", "c"]
+    assert storage.resource_timestamp(resource_name=R, parent_id=P) == timestamp
+    assert storage.list_all(resource_name="collection", parent_id="/buckets/other") == []
+
+
+def test_a_rolled_back_sub_request_keeps_what_its_request_did(storage):
+    storage.client.start_request(readonly=False)
+    create(storage, "kept")
+    storage.client.start_request(readonly=False)
+    create(storage, "undone")
+    storage.client.finish_request(commit=False)
+    storage.client.finish_request(commit=True)
+    assert listed(storage) == ["kept"]

@@ -89,3 +89,15 @@ def test_next_page_from_a_token_uses_the_timestamp_index(seeded):
     objects = PostgreSQLStorage(recorder).list_all(resource_name="record", parent_id=PARENT, after=after, limit=101)
     assert objects[0]["last_modified"] == 49_999
     assert_reads_only_what_it_returns(explain(seeded, recorder.last), 101)
+
+
+def test_keyset_sql_grows_linearly_with_the_sort_fields():
+    from kinto_server.storage import Sort
+    from kinto_server.storage.sql import Params, order_and_keyset
+
+    def size(count):
+        sorting = tuple(Sort(f"f{i}", i % 2 == 1) for i in range(count))
+        after = {"id": "x", **{f"f{i}": i for i in range(count)}}
+        return len(order_and_keyset(sorting, after, Params())[1])
+
+    assert size(40) < 2.2 * size(20) < 4.4 * size(10)
