@@ -79,6 +79,8 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
                 if not readable:
                     raise forbidden(request) from None
                 return Outcome(existing, {}, status=200, timestamp=existing["last_modified"])
+            if not target.allows("write"):
+                raise forbidden(request) from None  # Replacing it needs write, as it would a moment later.
             old = existing
     if new is None:
         new = storage.update(

@@ -3,6 +3,7 @@ all, can learn or take through every write path."""
 
 import pytest
 
+from kinto_server.storage import ObjectExistsError
 from tests.support import ALICE, BOB, assert_error, auth, user_id
 
 # (plural URL where bob may create, id of an object alice keeps to herself there)
@@ -101,3 +102,24 @@ def test_a_default_bucket_created_by_someone_else_is_not_served(app):
     assert_error(response, 403, 121)
     app.get(f"/v1/buckets/{bob_bucket}/collections", headers=auth("mallory"), status=200)
     assert app.get(f"/v1/buckets/{bob_bucket}/collections", headers=auth("mallory")).json["data"] == []
+
+
+def test_an_object_created_meanwhile_by_someone_else_is_neither_shown_nor_replaced(app, monkeypatch):
+    registry = app.app.registry
+    theirs = {"id": "race", "secret": "theirs", "last_modified": 1}
+
+    def created_meanwhile(**kwargs):
+        raise ObjectExistsError(dict(theirs))
+
+    monkeypatch.setattr(registry.storage, "create", created_meanwhile)
+    if registry.fused_creator is not None:
+        monkeypatch.setattr(registry, "fused_creator", created_meanwhile)
+    url = "/v1/buckets/shared/collections/inbox/records"
+    answers = [
+        app.post_json(url, {"data": {"id": "race"}}, headers=BOB, expect_errors=True),
+        app.put_json(f"{url}/race", {"data": {"mine": 1}}, headers=BOB, expect_errors=True),
+        app.put_json(f"{url}/race", {"data": {}}, headers={**BOB, "If-None-Match": "*"}, expect_errors=True),
+    ]
+    assert [a.status_code for a in answers] == [403, 403, 412]
+    assert all("theirs" not in a.text for a in answers)
+    assert "ETag" not in answers[2].headers
