@@ -62,11 +62,10 @@ def list_objects(request, parent_ref, resource, count=False):
     headers = {}
     if count:
         # HEAD: the count and the ETag, no list.
-        timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
-        preconditions.check(request, timestamp)
-        total = storage.count_all(
+        total, timestamp = storage.count_with_timestamp(
             resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=object_ids
         )
+        preconditions.check(request, timestamp)
         headers["Total-Objects"] = headers["Total-Records"] = str(total)
         return Outcome([], None, timestamp=timestamp, headers=headers)
     settings = request.registry.settings
@@ -120,8 +119,31 @@ def delete_objects(request, parent_ref, resource):
     parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
     timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
     preconditions.check(request, timestamp)
-    tombstones = storage.delete_all(
-        resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=object_ids
+    # One page, as a GET with the same querystring would list it (Kinto's
+    # rule): _limit, _sort, filters and _token pick what is deleted, and
+    # Next-Page leads to the rest.
+    settings = request.registry.settings
+    limit = page_size(settings, query.limit)
+    page = storage.list_all(
+        resource_name=resource.name,
+        parent_id=parent_id,
+        filters=query.filters,
+        sorting=query.sorting,
+        after=pagination.decode(settings, query.token) if query.token else None,
+        limit=limit + 1,
+        object_ids=object_ids,
+    )
+    headers = {}
+    if len(page) > limit:
+        page = page[:limit]
+        token = pagination.encode(settings, pagination.last_object_key(page[-1], query.sorting))
+        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+    doomed = {obj["id"] for obj in page}
+    # The filters again: an object changed since it was listed is left alone.
+    tombstones = (
+        storage.delete_all(resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=doomed)
+        if doomed
+        else []
     )
     parent_ids = parent_ref.ids if parent_ref is not None else ()
     for tombstone in tombstones:
@@ -129,4 +151,4 @@ def delete_objects(request, parent_ref, resource):
         lifecycle.after_delete(request.registry, ref)
         events.notify(request, "delete", ref, None, tombstone)
     new_timestamp = max([t["last_modified"] for t in tombstones], default=timestamp)
-    return Outcome(tombstones, None, timestamp=new_timestamp)
+    return Outcome(tombstones, None, timestamp=new_timestamp, headers=headers)

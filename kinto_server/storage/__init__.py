@@ -155,6 +155,12 @@ class Storage(abc.ABC):
     def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
         """Return the number of live objects matching ``filters``."""
 
+    def count_with_timestamp(self, **kwargs):
+        """``(count_all(**kwargs), resource_timestamp(...))`` read consistently
+        (a HEAD's ``Total-Records`` and ETag)."""
+        timestamp = self.resource_timestamp(resource_name=kwargs["resource_name"], parent_id=kwargs["parent_id"])
+        return self.count_all(**kwargs), timestamp
+
     @abc.abstractmethod
     def flush(self):
         """Remove everything (tests and the flush endpoint)."""

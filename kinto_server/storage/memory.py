@@ -92,9 +92,12 @@ class MemoryStorage(Storage):
     def _remember(self, siblings, object_id):
         """Register how to undo the change about to be made to ``object_id``."""
         obj, tombstone = siblings.objects.get(object_id), siblings.tombstones.get(object_id)
-        timestamp = siblings.timestamp
 
         def undo():
+            # The parent's timestamp stays where the undone write took it:
+            # a reader may have been given it as an ETag meanwhile (reads do
+            # not wait for writes on memory), and the next write must still
+            # get a higher one, or a `_since` from that ETag would miss it.
             with self._lock:
                 siblings.objects.pop(object_id, None)
                 siblings.tombstones.pop(object_id, None)
@@ -102,7 +105,6 @@ class MemoryStorage(Storage):
                     siblings.objects[object_id] = obj
                 if tombstone is not None:
                     siblings.tombstones[object_id] = tombstone
-                siblings.timestamp = timestamp
                 _reorder(siblings)
 
         self.client.record(undo)
@@ -287,6 +289,10 @@ class MemoryStorage(Storage):
     def list_with_timestamp(self, **kwargs):
         with self._lock:
             return super().list_with_timestamp(**kwargs)
+
+    def count_with_timestamp(self, **kwargs):
+        with self._lock:
+            return super().count_with_timestamp(**kwargs)
 
     def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
         with self._lock:

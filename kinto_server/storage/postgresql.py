@@ -323,31 +323,67 @@ class PostgreSQLStorage(Storage):
             arguments.get("include_deleted", False),
         )
         order, keyset = order_and_keyset(arguments.get("sorting", DEFAULT_SORT), arguments.get("after"), params)
+        sql = f"SELECT id, last_modified, deleted, data FROM objects WHERE {scope} AND {keyset} ORDER BY {order}"
+        if arguments.get("limit") is not None:
+            sql += f" LIMIT {params.add(arguments['limit'])}"
+        if not with_timestamp:
+            return [object_from_row(*row) for row in self._run(sql, params)], None
+        # The parent's timestamp and the page in one statement, so one
+        # snapshot, even when the page is empty: a single row (the timestamp)
+        # joined with the page's rows, or with one row of NULLs. The page's
+        # order is kept: a nested loop over one outer row yields the inner
+        # rows as the inner ORDER BY gives them.
+        stamp = (
+            f"SELECT last_modified FROM timestamps WHERE parent_id = {params.add(parent_id)}"
+            f" AND resource_name = {params.add(resource_name)}"
+        )
+        sql = (
+            f"SELECT ts.value, page.id, page.last_modified, page.deleted, page.data"
+            f" FROM (SELECT ({stamp}) AS value) AS ts LEFT JOIN LATERAL ({sql}) AS page ON TRUE"
+        )
+        rows = self._run(sql, params)
+        objects = [object_from_row(*row[1:]) for row in rows if row[1] is not None]
+        return objects, rows[0][0]
+
+    def list_with_timestamp(self, **kwargs):
+        """The page and its ETag from one statement (one snapshot): a write
+        that commits meanwhile is either in the page or after its ETag."""
+        return self._with_timestamp(
+            kwargs["resource_name"], kwargs["parent_id"], lambda: self._list(kwargs, with_timestamp=True)
+        )
+
+    def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        return self._count(resource_name, parent_id, filters, object_ids, with_timestamp=False)[0]
+
+    def _count(self, resource_name, parent_id, filters, object_ids, with_timestamp):
+        params = Params()
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
         stamp = "NULL"
         if with_timestamp:
             stamp = (
                 f"(SELECT last_modified FROM timestamps WHERE parent_id = {params.add(parent_id)}"
                 f" AND resource_name = {params.add(resource_name)})"
             )
-        columns = f"{stamp} AS parent_timestamp, id, last_modified, deleted, data"
-        sql = f"SELECT {columns} FROM objects WHERE {scope} AND {keyset} ORDER BY {order}"
-        if arguments.get("limit") is not None:
-            sql += f" LIMIT {params.add(arguments['limit'])}"
-        rows = self._run(sql, params)
-        timestamp = rows[0][0] if rows else None
-        return [object_from_row(*row[1:]) for row in rows], timestamp
+        return self._run(f"SELECT count(*), {stamp} FROM objects WHERE {scope}", params)[0]
 
-    def list_with_timestamp(self, **kwargs):
-        """One statement (one snapshot): the timestamp rides along each row."""
-        objects, timestamp = self._list(kwargs, with_timestamp=True)
+    def count_with_timestamp(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        """The count and the ETag from one statement (one snapshot)."""
+        return self._with_timestamp(
+            resource_name, parent_id, lambda: self._count(resource_name, parent_id, filters, object_ids, True)
+        )
+
+    def _with_timestamp(self, resource_name, parent_id, read):
+        """``read()``'s ``(result, timestamp)``, both from one statement. A
+        parent never written has no timestamp row yet: fix it (waiting for a
+        first writer that holds it), then read again, now with a timestamp
+        that every later write will be above."""
+        result, timestamp = read()
         if timestamp is None:
-            timestamp = self.resource_timestamp(resource_name=kwargs["resource_name"], parent_id=kwargs["parent_id"])
-        return objects, timestamp
-
-    def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
-        params = Params()
-        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
-        return self._run(f"SELECT count(*) FROM objects WHERE {scope}", params)[0][0]
+            self.resource_timestamp(resource_name=resource_name, parent_id=parent_id)
+            result, timestamp = read()
+        if timestamp is None:  # Its bucket was deleted meanwhile.
+            timestamp = self.resource_timestamp(resource_name=resource_name, parent_id=parent_id)
+        return result, timestamp
 
     def flush(self):
         self._run("TRUNCATE objects, timestamps", {})

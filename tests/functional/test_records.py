@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.support import (
@@ -76,6 +78,40 @@ def test_delete_records_list_returns_tombstones(app):
     response = app.delete(records_url() + "?i=1", headers=ALICE)
     assert len(response.json["data"]) == 1
     assert len(app.get(records_url(), headers=ALICE).json["data"]) == 2
+
+
+def test_a_paginated_delete_deletes_only_its_page_and_links_the_next(app):
+    for n in (3, 1, 4, 2):
+        create_record(app, {"n": n})
+    response = app.delete(records_url() + "?_limit=1&_sort=n", headers=ALICE)
+    assert [t["deleted"] for t in response.json["data"]] == [True]
+    assert sorted(r["n"] for r in app.get(records_url(), headers=ALICE).json["data"]) == [2, 3, 4]
+    next_page = response.headers["Next-Page"]
+    link = urlsplit(next_page)
+    second = app.delete(f"{link.path}?{link.query}", headers=ALICE)
+    assert len(second.json["data"]) == 1
+    assert sorted(r["n"] for r in app.get(records_url(), headers=ALICE).json["data"]) == [3, 4]
+
+
+def test_a_delete_of_a_filtered_page_keeps_the_rest(app):
+    for n in range(6):
+        create_record(app, {"n": n, "even": n % 2 == 0})
+    response = app.delete(records_url() + "?even=true&_sort=-n&_limit=2", headers=ALICE)
+    assert len(response.json["data"]) == 2
+    assert "Next-Page" in response.headers
+    assert sorted(r["n"] for r in app.get(records_url(), headers=ALICE).json["data"]) == [0, 1, 3, 5]
+
+
+def test_a_delete_without_limit_is_paginated_by_the_settings(make_app):
+    app = make_app(**{"kinto.paginate_by": "2"})
+    create_bucket(app)
+    create_collection(app)
+    for n in range(3):
+        create_record(app, {"n": n})
+    response = app.delete(records_url(), headers=ALICE)
+    assert len(response.json["data"]) == 2
+    assert "Next-Page" in response.headers
+    assert len(app.get(records_url(), headers=ALICE).json["data"]) == 1
 
 
 def test_records_in_missing_collection_is_404_111(app):

@@ -1,8 +1,12 @@
 """Two server processes on one PostgreSQL, concurrent writers and a ``_since``
-poller: the poller's copy must end equal to the server's state, timestamps
-must be unique within the collection, no If-Match update may be lost and no
-valid write may fail."""
+poller alternating between the processes: the poller's copy must end equal
+to the server's state, timestamps must be unique within the collection, no
+If-Match update may be lost and no valid write may fail.
 
+``KINTO_SYNC_SECONDS`` sets the length of the run (8 s by default; 20 s or
+more to hunt for races, as in issue 11)."""
+
+import os
 import random
 import threading
 import time
@@ -14,9 +18,14 @@ from tests.system.servers import session
 
 pytestmark = pytest.mark.system
 
-DURATION = 8  # seconds of concurrent writes
-WRITERS = 6
+DURATION = float(os.environ.get("KINTO_SYNC_SECONDS", "8"))  # seconds of concurrent writes
+WRITERS = 8
 COUNTERS = 3
+POLL_INTERVAL = 0.01
+# Writers pause between requests (0 to 2x this, in seconds): about 150 writes
+# a second in all, so that many polls find nothing new, where an ETag read
+# apart from its (empty) page would run ahead of it.
+WRITE_PAUSE = 0.05
 
 
 def records_url(server):
@@ -45,22 +54,32 @@ class Run:
 
 
 def writer(run, number):
+    """Mostly new records, edits of its own records with If-Match, deletes,
+    and now and then a contended counter increment."""
     http = session()
     mine = []
     while not run.stop.is_set():
+        time.sleep(random.uniform(0, 2 * WRITE_PAUSE))
         action = random.random()
         if action < 0.45 or not mine:
             response = http.post(records_url(run.server()), json={"data": {"writer": number, "n": random.random()}})
             run.record(response, (201,))
             if response.status_code == 201:
                 mine.append(response.json()["data"]["id"])
-        elif action < 0.65:
+        elif action < 0.77:
+            url = f"{records_url(run.server())}/{random.choice(mine)}"
+            current = http.get(url)
+            run.record(current, (200,))
+            headers = {"If-Match": current.headers["ETag"]}
+            response = http.patch(
+                f"{records_url(run.server())}/{current.json()['data']['id']}",
+                json={"data": {"n": random.random()}},
+                headers=headers,
+            )
+            run.record(response, (200,))  # Nobody else edits it: never a 412.
+        elif action < 0.9:
             victim = mine.pop(random.randrange(len(mine)))
             run.record(http.delete(f"{records_url(run.server())}/{victim}"), (200,))
-        elif action < 0.8:
-            target = random.choice(mine)
-            response = http.put(f"{records_url(run.server())}/{target}", json={"data": {"writer": number, "put": 1}})
-            run.record(response, (200,))
         else:
             increment(run, http, f"counter-{random.randrange(COUNTERS)}")
 
@@ -85,9 +104,11 @@ def increment(run, http, counter_id):
             return
 
 
-def poll_once(run, http, etag, copy):
-    """Apply every change after ``etag``, following pages; return the new ETag."""
-    url = f"{records_url(run.server())}?_since={etag}&_limit=7"
+def poll_once(run, http, etag, copy, server=None):
+    """Apply every change after ``etag`` (everything when None), following
+    pages; return the new ETag."""
+    server = server or run.server()
+    url = f"{records_url(server)}?_limit=7" + (f"&_since={etag}" if etag is not None else "")
     new_etag = None
     while url:
         response = http.get(url)
@@ -105,9 +126,13 @@ def poll_once(run, http, etag, copy):
 
 def poller(run, copy, state):
     http = session()
+    polls = 0
     while not run.stop.is_set():
-        state["etag"] = poll_once(run, http, state["etag"], copy)
-        time.sleep(0.05)
+        server = run.servers[polls % len(run.servers)]  # Alternating processes.
+        state["etag"] = poll_once(run, http, state["etag"], copy, server)
+        polls += 1
+        time.sleep(POLL_INTERVAL)
+    state["polls"] = polls
 
 
 def full_listing(http, server):
@@ -129,7 +154,7 @@ def test_since_poller_sees_every_change_exactly(two_servers):
         assert http.put(f"{records_url(first)}/counter-{i}", json={"data": {"value": 0}}).status_code == 201
 
     run = Run(two_servers)
-    copy, state = {}, {"etag": "0"}
+    copy, state = {}, {"etag": None}
     threads = [threading.Thread(target=writer, args=(run, n)) for n in range(WRITERS)]
     threads.append(threading.Thread(target=poller, args=(run, copy, state)))
     for thread in threads:
@@ -142,7 +167,10 @@ def test_since_poller_sees_every_change_exactly(two_servers):
     # Catch up with the last writes, then compare with the server's state.
     state["etag"] = poll_once(run, http, state["etag"], copy)
     server_state = full_listing(http, two_servers[1])
-    print(f"\nstatuses {dict(run.statuses)}, live objects {len(server_state)}, increments {dict(run.increments)}")
+    print(
+        f"\n{DURATION:.0f} s: statuses {dict(run.statuses)}, polls {state['polls']}, "
+        f"live objects {len(server_state)}, increments {dict(run.increments)}"
+    )
     assert run.failures == []
     assert copy == server_state
     assert len(server_state) > COUNTERS
