@@ -31,7 +31,8 @@ serve: $(SERVE_STAMP)  ## Serve config/kinto.ini (127.0.0.1:8888); INI=... for a
 migrate: $(SERVE_STAMP)  ## Create or upgrade the PostgreSQL schema of config/postgresql.ini (INI=...).
 	$(VENV)/bin/kinto_server migrate --ini $(if $(filter config/kinto.ini,$(INI)),config/postgresql.ini,$(INI))
 
-test: $(TEST_STAMP)  ## Run the whole test suite (with coverage).
+test: $(TEST_STAMP)  ## Set up PostgreSQL and its test database, then run the whole test suite (with coverage).
+	@bash .ci/ensure-postgresql || { [ "$$CI" != "true" ] && echo "PostgreSQL could not be set up: its tests will be skipped."; }
 	$(VENV)/bin/pytest --cov=kinto_server --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)  ## Check style with ruff.
