@@ -20,6 +20,8 @@ def make_config(global_config=None, **raw_settings):
     registry.capabilities = {}
     registry.default_bucket = None
     registry.root_permissions_extra = {}  # plugins' root permissions (account:create...)
+    # plugins' objects in GET /v1/permissions: (uri, permissions held) -> entry or None
+    registry.permission_entries_extra = []
     registry.authentication_sources = dict(authentication.SOURCES)
 
     config.include("kinto_server.request")

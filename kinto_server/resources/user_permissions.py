@@ -31,11 +31,17 @@ def entries(request):
     backend = request.registry.permission
     accessible = backend.get_accessible_objects(principals=principals, permissions=ALL_PERMISSIONS, uri_prefix="/")
     refs = [ref for ref in map(ref_from_uri, accessible) if ref is not None]
+    extra = [
+        entry
+        for uri, held in accessible.items()
+        for make_entry in request.registry.permission_entries_extra
+        if (entry := make_entry(uri, held)) is not None
+    ]
     uris = sorted({r.uri for ref in refs for r in ref.lineage()})
     acls = dict(zip(uris, backend.get_objects_permissions(object_uris=uris), strict=True))
     root = Access.root_permissions(request)
     access = Access(principals, acls, root)
-    found = [_entry(ref, _held(access, ref)) for ref in refs]
+    found = [_entry(ref, _held(access, ref)) for ref in refs] + extra
     root_held = sorted(p for p in root if access.allows(None, p))
     if root_held:
         found.append({"uri": "/", "resource_name": "root", "permissions": root_held, "id": ""})

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.support import ALICE, BOB, assert_error
+from tests.support import ALICE, BOB, assert_error, auth
 
 
 @pytest.fixture
@@ -58,3 +58,24 @@ def test_endpoint_is_off_by_default(make_app):
     app = make_app()
     assert_error(app.get("/v1/permissions", headers=BOB, status=404), 404, 111)
     assert "permissions_endpoint" not in app.get("/v1/").json["capabilities"]
+
+
+def test_an_account_is_listed_for_its_owner_as_kinto_lists_it(make_app):
+    app = make_app(
+        **{
+            "kinto.experimental_permissions_endpoint": "true",
+            "kinto.includes": "kinto_server.plugins.accounts",
+            "kinto.multiauth.policies": "account basicauth",
+            "kinto.account_hash_rounds": "4",
+        }
+    )
+    app.put_json("/v1/accounts/zed", {"data": {"password": "pw"}}, status=201)
+    entries = by_uri(app.get("/v1/permissions", headers=auth("zed", "pw")))
+    assert entries["/accounts/zed"] == {
+        "uri": "/accounts/zed",
+        "resource_name": "account",
+        "permissions": ["read", "write"],
+        "id": "zed",
+        "account_id": "zed",
+    }
+    assert "/accounts/zed" not in by_uri(app.get("/v1/permissions", headers=BOB))
