@@ -11,6 +11,9 @@ import ujson
 from pyramid import httpexceptions
 from pyramid.response import Response
 
+# As Kinto sends it: RFC 8259 defines no parameter for JSON (it is UTF-8).
+JSON_CONTENT_TYPE = "application/json"
+
 logger = logging.getLogger(__name__)
 
 ERROR_INFO_URL = "https://kinto.readthedocs.io/en/latest/api/1.x/errors.html"
@@ -59,7 +62,7 @@ def http_error(code, errno, message=None, details=None, headers=None):
     exc_class = httpexceptions.status_map[code]
     exc = exc_class(headers=headers)
     exc.body = ujson.dumps(error_body(code, errno, message, details), escape_forward_slashes=False).encode("utf-8")
-    exc.headers["Content-Type"] = "application/json; charset=UTF-8"
+    exc.headers["Content-Type"] = JSON_CONTENT_TYPE
     exc.kinto_error = True
     return exc
 
@@ -68,7 +71,7 @@ def json_error(code, errno, message=None, details=None, headers=None):
     """A plain response (not an exception) with Kinto's error body."""
     body = ujson.dumps(error_body(code, errno, message, details), escape_forward_slashes=False)
     response = Response(body=body.encode("utf-8"), status=code)
-    response.headers["Content-Type"] = "application/json; charset=UTF-8"
+    response.headers["Content-Type"] = JSON_CONTENT_TYPE
     if headers:
         response.headers.update(headers)
     return response

@@ -3,9 +3,9 @@
 import ujson
 from pyramid.response import Response
 
+from kinto_server.errors import JSON_CONTENT_TYPE
 from kinto_server.resources.preconditions import timestamp_headers
 
-CONTENT_TYPE = "application/json; charset=UTF-8"
 BASE_EXPOSED = ("Backoff", "Retry-After", "Alert", "Content-Length", "Content-Type")
 OBJECT_EXPOSED = BASE_EXPOSED + ("Last-Modified", "ETag", "Cache-Control", "Expires", "Pragma")
 LIST_EXPOSED = OBJECT_EXPOSED + ("Next-Page",)
@@ -19,7 +19,7 @@ def dumps(body):
 def json_response(body, status=200, headers=None, exposed=BASE_EXPOSED):
     # The header list is built at once: setting headers one by one on a
     # Response scans the whole list each time (a quarter of a record read).
-    fields = {"Content-Type": CONTENT_TYPE, "Access-Control-Expose-Headers": ", ".join(exposed)}
+    fields = {"Content-Type": JSON_CONTENT_TYPE, "Access-Control-Expose-Headers": ", ".join(exposed)}
     if headers:
         fields.update(headers)
     return Response(body=dumps(body), status=status, headerlist=list(fields.items()))
