@@ -47,7 +47,11 @@ def _prepared_database():
 
 
 def database_client():
-    """The migrated test database's client, emptied; skip (or fail in CI) if absent."""
+    """The migrated test database's client, emptied; skip (or fail in CI) if
+    absent. PostgreSQL-only tests skip too when ``KINTO_TEST_BACKENDS`` leaves
+    PostgreSQL out."""
+    if "postgresql" not in BACKENDS:
+        pytest.skip("PostgreSQL is not among KINTO_TEST_BACKENDS")
     client, reason = _prepared_database()
     if client is None:
         if IN_CI:
