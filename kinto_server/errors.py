@@ -46,7 +46,7 @@ class ERRORS(enum.IntEnum):
 
 def error_body(code, errno, message=None, details=None, error=None):
     """The JSON body of an error response, as a dict."""
-    if error is None and code == 400 and errno == ERRORS.INVALID_PARAMETERS:
+    if error is None and code in (400, 406, 415) and errno == ERRORS.INVALID_PARAMETERS:
         error = "Invalid parameters"
     reason = error or httpexceptions.status_map[code].title
     body = {"code": code, "errno": int(errno), "error": reason, "message": message or reason}
@@ -84,15 +84,24 @@ def invalid_parameters(location, name, description):
     return http_error(400, ERRORS.INVALID_PARAMETERS, message=message, details=details)
 
 
+def unsupported_header(code, header):
+    """Kinto's 406 (``Accept``) or 415 (``Content-Type``): errno 107, with details."""
+    description = f"{header} header should be one of ['application/json']"
+    details = [{"location": "header", "name": header, "description": description}]
+    return json_error(code, ERRORS.INVALID_PARAMETERS, description, details)
+
+
 def cornice_errors_to_response(request):
     """Cornice error handler: collected validation errors become one 400."""
+    status = getattr(request.errors, "status", 400)
+    if status == 415:
+        return unsupported_header(415, "Content-Type")
     errors = list(request.errors)
     first = errors[0] if errors else {}
     name = first.get("name") or ""
     location = first.get("location") or "body"
     description = first.get("description") or "Invalid parameters"
     message = f"{name} in {location}: {description}" if name else description
-    status = getattr(request.errors, "status", 400)
     return json_error(status, ERRORS.INVALID_PARAMETERS, message=message, details=errors)
 
 
@@ -112,9 +121,9 @@ def _with_kinto_body(exc, request):
     if code == 405:
         return json_error(405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed on this endpoint.")
     if code == 406:
-        return json_error(406, ERRORS.INVALID_PARAMETERS, "Accept header should be one of ['application/json']")
+        return unsupported_header(406, "Accept")
     if code == 415:
-        return json_error(415, ERRORS.INVALID_PARAMETERS, "Content-Type header should be one of ['application/json']")
+        return unsupported_header(415, "Content-Type")
     if code == 403:
         return json_error(403, ERRORS.FORBIDDEN, FORBIDDEN_MESSAGE)
     if code >= 400:

@@ -8,7 +8,7 @@ import functools
 import ujson
 from webob.acceptparse import create_accept_header
 
-from kinto_server.errors import ERRORS, json_error
+from kinto_server.errors import ERRORS, json_error, unsupported_header
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -58,7 +58,7 @@ def service_state_tween_factory(handler, registry):
                 "The service you are trying to connect no longer exists at this location.",
             )
         elif request.method != "OPTIONS" and not _accepts_json(request):
-            response = json_error(406, ERRORS.INVALID_PARAMETERS, "Accept header should be one of ['application/json']")
+            response = unsupported_header(406, "Accept")
         elif readonly and request.method in WRITE_METHODS and request.path_info != "/v1/batch":
             response = json_error(
                 405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed: the server is in read-only mode."

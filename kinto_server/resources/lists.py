@@ -5,12 +5,25 @@ shared with them (read or write on the object itself), provided something is
 shared or they may create objects there; everyone else gets 401/403.
 """
 
+import ujson
+
 from kinto_server import events
 from kinto_server.resources import lifecycle, pagination, preconditions, querystring
 from kinto_server.resources.access import forbidden
-from kinto_server.resources.objects import Outcome
+from kinto_server.resources.objects import Outcome, project_fields
 from kinto_server.resources.target import Target
 from kinto_server.resources.tree import CHILD_TYPES, ObjectRef, parent_uri_of_list
+
+
+# Kinto's Alert header for lists asked with ``_to`` (still honoured, as ``_before``).
+TO_DEPRECATED = ujson.dumps(
+    {
+        "code": "soft-eol",
+        "message": "_to is now deprecated, you should use _before instead",
+        "url": "https://kinto.readthedocs.io/en/2.4.0/api/resource.html#list-of-available-url-parameters",
+    },
+    escape_forward_slashes=False,
+)
 
 
 def _children_prefix(parent_ref, resource):
@@ -68,6 +81,8 @@ def list_objects(request, parent_ref, resource, count=False):
         preconditions.check(request, timestamp)
         headers["Total-Objects"] = headers["Total-Records"] = str(total)
         return Outcome([], None, timestamp=timestamp, headers=headers)
+    if "_to" in request.GET:
+        headers["Alert"] = TO_DEPRECATED
     settings = request.registry.settings
     limit = page_size(settings, query.limit)
     after = pagination.decode(settings, query.token) if query.token else None
@@ -87,27 +102,8 @@ def list_objects(request, parent_ref, resource, count=False):
         token = pagination.encode(settings, pagination.last_object_key(objects[-1], query.sorting))
         headers["Next-Page"] = pagination.next_page_url(request, token, limit)
     if query.fields:
-        objects = [_project(obj, query.fields) for obj in objects]
+        objects = [project_fields(obj, query.fields) for obj in objects]
     return Outcome(objects, None, timestamp=timestamp, headers=headers)
-
-
-def _project(obj, fields):
-    """Keep only ``fields`` (dotted for nested ones), plus id and last_modified."""
-    projected = {"id": obj["id"], "last_modified": obj["last_modified"]}
-    if obj.get("deleted"):
-        projected["deleted"] = True
-    for name in fields:
-        source, target = obj, projected
-        parts = name.split(".")
-        for part in parts[:-1]:
-            if not isinstance(source, dict) or not isinstance(source.get(part), dict):
-                break
-            source = source[part]
-            target = target.setdefault(part, {})
-        else:
-            if isinstance(source, dict) and parts[-1] in source:
-                target[parts[-1]] = source[parts[-1]]
-    return projected
 
 
 def delete_objects(request, parent_ref, resource):

@@ -9,8 +9,8 @@ before it writes.
 from dataclasses import dataclass, field
 
 from kinto_server import events
-from kinto_server.errors import invalid_parameters
-from kinto_server.resources import acl, invariants, lifecycle, patching, preconditions, validation
+from kinto_server.errors import ERRORS, http_error, invalid_parameters
+from kinto_server.resources import acl, invariants, lifecycle, patching, preconditions, querystring, validation
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.target import Target, not_found
 from kinto_server.resources.tree import BUCKET, COLLECTION, ObjectRef, is_valid_id
@@ -94,12 +94,35 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     return Outcome(new, acl.shown(permissions, request.principals), status=status, timestamp=new["last_modified"])
 
 
+def project_fields(obj, fields):
+    """Keep only ``fields`` (dotted for nested ones), plus id and last_modified."""
+    projected = {"id": obj["id"], "last_modified": obj["last_modified"]}
+    if obj.get("deleted"):
+        projected["deleted"] = True
+    for name in fields:
+        source, target = obj, projected
+        parts = name.split(".")
+        for part in parts[:-1]:
+            if not isinstance(source, dict) or not isinstance(source.get(part), dict):
+                break
+            source = source[part]
+            target = target.setdefault(part, {})
+        else:
+            if isinstance(source, dict) and parts[-1] in source:
+                target[parts[-1]] = source[parts[-1]]
+    return projected
+
+
 def get_object(request, ref):
     target = Target(request, ref)
     target.require(read_permission(ref))
     target.ensure_parents()
     obj = target.ensure_object()
     preconditions.check(request, obj["last_modified"], existing=obj)
+    fields = request.GET.get("_fields")
+    if fields is not None:
+        # As Kinto: only those fields (with id and last_modified), no permissions.
+        return Outcome(project_fields(obj, querystring.parse_fields(fields)), None, timestamp=obj["last_modified"])
     permissions = acl.shown(target.access.acl(ref.uri), request.principals)
     return Outcome(obj, permissions, timestamp=obj["last_modified"])
 
@@ -121,6 +144,9 @@ def put_object(request, ref, body):
     target.ensure_parents()
     obj = target.obj
     readable = not creating or target.allows(read_permission(ref))
+    if not exists and "HTTP_IF_MATCH" in request.environ:
+        # As Kinto: the 412 for a missing object carries its list's ETag.
+        preconditions.check(request, _list_timestamp(request, ref), exists=False)
     preconditions.check(request, obj["last_modified"] if exists else None, exists, obj, readable)
     data = ref.resource.with_defaults(dict(body.get("data") or {}))
     _body_id(ref, data)
@@ -156,7 +182,17 @@ def _require_write_or_404(request, target):
     raise forbidden(request)
 
 
+def _require_changes(body, patch_format):
+    """A PATCH must say something (Kinto's 400, its message as it words it)."""
+    if patch_format != patching.JSON_PATCH and "data" not in body and "permissions" not in body:
+        message = "Provide at least one of data or permissions"
+        raise http_error(
+            400, ERRORS.INVALID_PARAMETERS, message, [{"location": "body", "name": "data", "description": message}]
+        )
+
+
 def patch_object(request, ref, body, patch_format=patching.JSON):
+    _require_changes(body, patch_format)
     target = Target(request, ref)
     _require_write_or_404(request, target)
     target.ensure_parents()
@@ -211,9 +247,10 @@ def create_object(request, parent_ref, resource, body):
     return _save(request, target, data, body.get("permissions"), False, create=True)
 
 
+def _list_timestamp(request, ref):
+    return request.registry.storage.resource_timestamp(resource_name=ref.resource.name, parent_id=ref.parent_uri)
+
+
 def _check_list_preconditions(request, ref):
     if _conditional(request):
-        timestamp = request.registry.storage.resource_timestamp(
-            resource_name=ref.resource.name, parent_id=ref.parent_uri
-        )
-        preconditions.check(request, timestamp)
+        preconditions.check(request, _list_timestamp(request, ref))

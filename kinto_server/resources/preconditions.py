@@ -48,7 +48,8 @@ def check(request, timestamp, exists=True, existing=None, readable=True):
     """
     if_match = _parse(request, "If-Match")
     if_none_match = _parse(request, "If-None-Match")
-    current = timestamp if exists and readable else None
+    # A missing object's 412 may carry its list's timestamp (Kinto's ETag there).
+    current = timestamp if readable and (exists or timestamp is not None) else None
     if not readable:
         existing = None
     if if_match is not None and (not exists or if_match not in ("*", timestamp)):

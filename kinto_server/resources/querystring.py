@@ -104,6 +104,11 @@ def _parse_sort(text):
     return tuple(sorting) or DEFAULT_SORT
 
 
+def parse_fields(text):
+    """The names of ``_fields`` (dotted for nested ones)."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _parse_limit(text):
     try:
         limit = int(text)
@@ -146,7 +151,7 @@ def parse(params, settings):
         elif param == "_limit":
             query.limit = _parse_limit(text)
         elif param == "_fields":
-            query.fields = [f.strip() for f in text.split(",") if f.strip()]
+            query.fields = parse_fields(text)
         elif param == "_token":
             query.token = text
         elif param.startswith("_"):
