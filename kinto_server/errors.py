@@ -84,6 +84,12 @@ def invalid_parameters(location, name, description):
     return http_error(400, ERRORS.INVALID_PARAMETERS, message=message, details=details)
 
 
+def invalid_object_id():
+    """Kinto's 400 for an id that is not one, in the path or in a body."""
+    details = [{"location": "path", "name": None, "description": "Invalid object id"}]
+    return http_error(400, ERRORS.INVALID_PARAMETERS, "path: Invalid object id", details)
+
+
 def unsupported_header(code, header):
     """Kinto's 406 (``Accept``) or 415 (``Content-Type``): errno 107, with details."""
     description = f"{header} header should be one of ['application/json']"

@@ -39,6 +39,8 @@ class DefaultBucket:
         real = ObjectRef(ref.resource, (self.bucket_id(user_id),) + ref.ids[1:])
         lineage = real.lineage()
         implicit = [r for r in lineage[:2] if r.resource in (BUCKET, COLLECTION)]
+        if request.method == "PUT" and implicit and implicit[-1] == real:
+            implicit = implicit[:-1]  # As Kinto: a PUT of the bucket or collection itself creates it (201).
         self._ensure(request, implicit, user_id)
         return real
 

@@ -9,7 +9,7 @@ before it writes.
 from dataclasses import dataclass, field
 
 from kinto_server import events
-from kinto_server.errors import ERRORS, http_error, invalid_parameters
+from kinto_server.errors import ERRORS, http_error, invalid_object_id
 from kinto_server.resources import acl, invariants, lifecycle, patching, preconditions, querystring, validation
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.target import Target, not_found
@@ -130,7 +130,10 @@ def get_object(request, ref):
 def _body_id(ref, data):
     sent_id = data.get("id", ref.object_id)
     if sent_id != ref.object_id:
-        raise invalid_parameters("body", "data.id", "Object id does not match the URL")
+        message = "Object id does not match existing object"
+        raise http_error(
+            400, ERRORS.INVALID_PARAMETERS, message, [{"location": "body", "name": "id", "description": message}]
+        )
 
 
 def put_object(request, ref, body):
@@ -230,7 +233,7 @@ def create_object(request, parent_ref, resource, body):
     if object_id is None:
         object_id = resource.generate_id()
     elif not is_valid_id(object_id) or len(object_id) > request.registry.settings["max_id_length"]:
-        raise invalid_parameters("body", "data.id", "Invalid object id")
+        raise invalid_object_id()
     ref = parent_ref.child(resource, object_id) if parent_ref is not None else ObjectRef(BUCKET, (object_id,))
     target = Target(request, ref)
     _require_create(request, target)

@@ -25,6 +25,7 @@ PREFIXES = (
     ("lt_", Operator.LT),
 )
 
+MAX_LIMIT = 2**63  # As Kinto words its bound.
 TIMESTAMP_PARAMS = {"_since": Operator.GT, "_before": Operator.LT, "_to": Operator.LT}
 
 
@@ -116,6 +117,8 @@ def _parse_limit(text):
         raise invalid_parameters("querystring", "_limit", "The value should be an integer") from None
     if limit < 0:
         raise invalid_parameters("querystring", "_limit", "The value should be a positive integer")
+    if limit > MAX_LIMIT:
+        raise invalid_parameters("querystring", "_limit", f"{limit} is greater than maximum value {MAX_LIMIT}")
     return limit or None  # 0 means no explicit limit, as in Kinto.
 
 

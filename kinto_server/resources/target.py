@@ -2,7 +2,7 @@
 there, loaded together so a request costs one storage and one permission
 lookup before it acts."""
 
-from kinto_server.errors import ERRORS, http_error, invalid_parameters
+from kinto_server.errors import ERRORS, http_error, invalid_object_id
 from kinto_server.resources.access import Access, base_principals, forbidden
 from kinto_server.resources.tree import ObjectRef, is_valid_id
 
@@ -27,7 +27,7 @@ def ref_from_matchdict(request, resource, matchdict, include_self=True):
     for rtype in reversed(chain):
         object_id = matchdict[f"{rtype.name}_id"]
         if not is_valid_id(object_id) or len(object_id) > max_length:
-            raise invalid_parameters("path", f"{rtype.name}_id", "Invalid object id")
+            raise invalid_object_id()
         ids.append(object_id)
     ref = ObjectRef(chain[0], tuple(ids))
     default_bucket = request.registry.default_bucket

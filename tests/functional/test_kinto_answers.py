@@ -57,3 +57,34 @@ def test_unsupported_media_types_are_kintos_invalid_parameters(app, code, header
     assert body["error"] == "Invalid parameters"
     assert body["message"] == description
     assert body["details"] == [{"location": "header", "name": header, "description": description}]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("PUT", "/v1/buckets/b%20x", None),
+        ("PUT", "/v1/buckets/b/collections/c/records/r%20x", {"data": {}}),
+        ("POST", "/v1/buckets", {"data": {"id": "b x"}}),
+    ],
+)
+def test_an_invalid_id_is_kintos_path_error(app, method, url, body):
+    headers = {**ALICE, "Content-Type": "application/json"}
+    response = app.request(
+        url, method=method, body=json.dumps(body or {}).encode(), headers=headers, expect_errors=True
+    )
+    error = assert_error(response, 400, 107)
+    assert error["message"] == "path: Invalid object id"
+    assert error["details"] == [{"location": "path", "name": None, "description": "Invalid object id"}]
+
+
+def test_a_limit_past_64_bits_is_a_400(app):
+    response = app.get(records_url() + "?_limit=99999999999999999999", headers=ALICE, status=400)
+    error = assert_error(response, 400, 107)
+    assert error["details"][0]["name"] == "_limit"
+    assert "greater than maximum value 9223372036854775808" in error["message"]
+
+
+def test_the_first_put_of_a_default_collection_creates_it(app):
+    app.put_json("/v1/buckets/default/collections/fresh", {"data": {}}, headers=ALICE, status=201)
+    app.put_json("/v1/buckets/default/collections/fresh", {"data": {}}, headers=ALICE, status=200)
+    app.get("/v1/buckets/default/collections/other", headers=ALICE, status=200)  # Still implicit on other methods.
