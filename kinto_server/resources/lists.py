@@ -14,7 +14,6 @@ from kinto_server.resources.objects import Outcome, project_fields
 from kinto_server.resources.target import Target
 from kinto_server.resources.tree import CHILD_TYPES, ObjectRef, parent_uri_of_list
 
-
 # Kinto's Alert header for lists asked with ``_to`` (still honoured, as ``_before``).
 TO_DEPRECATED = ujson.dumps(
     {
@@ -65,6 +64,22 @@ def _readable_permissions(resource):
     return ("read", "write") + tuple(child.create_permission for child in CHILD_TYPES.get(resource, ()))
 
 
+def paged(request, query, fetch):
+    """One page of what ``fetch(after=..., limit=...)`` lists, and its
+    ``Next-Page`` header when there is more: the paging every plural endpoint
+    shares (records, buckets..., accounts, permissions, plural DELETE)."""
+    settings = request.registry.settings
+    limit = page_size(settings, query.limit)
+    after = pagination.decode(settings, query.token) if query.token else None
+    objects = fetch(after=after, limit=limit + 1)
+    headers = {}
+    if len(objects) > limit:
+        objects = objects[:limit]
+        token = pagination.encode(settings, pagination.last_object_key(objects[-1], query.sorting))
+        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+    return objects, headers
+
+
 def list_objects(request, parent_ref, resource, count=False):
     target = Target(request, parent_ref)
     object_ids = _visible_ids(request, target, resource, "read", _readable_permissions(resource))
@@ -83,24 +98,25 @@ def list_objects(request, parent_ref, resource, count=False):
         return Outcome([], None, timestamp=timestamp, headers=headers)
     if "_to" in request.GET:
         headers["Alert"] = TO_DEPRECATED
-    settings = request.registry.settings
-    limit = page_size(settings, query.limit)
-    after = pagination.decode(settings, query.token) if query.token else None
-    objects, timestamp = storage.list_with_timestamp(
-        resource_name=resource.name,
-        parent_id=parent_id,
-        filters=query.filters,
-        sorting=query.sorting,
-        after=after,
-        limit=limit + 1,
-        include_deleted=query.include_deleted,
-        object_ids=object_ids,
-    )
+    read = {}
+
+    def fetch(after, limit):
+        objects, read["timestamp"] = storage.list_with_timestamp(
+            resource_name=resource.name,
+            parent_id=parent_id,
+            filters=query.filters,
+            sorting=query.sorting,
+            after=after,
+            limit=limit,
+            include_deleted=query.include_deleted,
+            object_ids=object_ids,
+        )
+        return objects
+
+    objects, page_headers = paged(request, query, fetch)
+    timestamp = read["timestamp"]
     preconditions.check(request, timestamp)
-    if len(objects) > limit:
-        objects = objects[:limit]
-        token = pagination.encode(settings, pagination.last_object_key(objects[-1], query.sorting))
-        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+    headers.update(page_headers)
     if query.fields:
         objects = [project_fields(obj, query.fields) for obj in objects]
     return Outcome(objects, None, timestamp=timestamp, headers=headers)
@@ -115,25 +131,22 @@ def delete_objects(request, parent_ref, resource):
     parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
     timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
     preconditions.check(request, timestamp)
+
     # One page, as a GET with the same querystring would list it (Kinto's
     # rule): _limit, _sort, filters and _token pick what is deleted, and
     # Next-Page leads to the rest.
-    settings = request.registry.settings
-    limit = page_size(settings, query.limit)
-    page = storage.list_all(
-        resource_name=resource.name,
-        parent_id=parent_id,
-        filters=query.filters,
-        sorting=query.sorting,
-        after=pagination.decode(settings, query.token) if query.token else None,
-        limit=limit + 1,
-        object_ids=object_ids,
-    )
-    headers = {}
-    if len(page) > limit:
-        page = page[:limit]
-        token = pagination.encode(settings, pagination.last_object_key(page[-1], query.sorting))
-        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+    def fetch(after, limit):
+        return storage.list_all(
+            resource_name=resource.name,
+            parent_id=parent_id,
+            filters=query.filters,
+            sorting=query.sorting,
+            after=after,
+            limit=limit,
+            object_ids=object_ids,
+        )
+
+    page, headers = paged(request, query, fetch)
     doomed = {obj["id"] for obj in page}
     # The filters again: an object changed since it was listed is left alone.
     tombstones = (

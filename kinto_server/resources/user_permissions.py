@@ -2,9 +2,9 @@
 permission through an ACE of its own, with all the permissions they hold
 there (inherited ones included), plus the root's (``bucket:create``...)."""
 
-from kinto_server.resources import pagination, querystring
+from kinto_server.resources import querystring
 from kinto_server.resources.access import Access
-from kinto_server.resources.lists import page_size
+from kinto_server.resources.lists import paged
 from kinto_server.resources.objects import Outcome
 from kinto_server.resources.tree import BUCKET, COLLECTION, ref_from_uri
 from kinto_server.storage.evaluation import object_key, predicate
@@ -53,16 +53,14 @@ def list_user_permissions(request):
     wanted = predicate(query.filters)
     found = [e for e in entries(request) if wanted(e)]
     found.sort(key=lambda e: object_key(e, query.sorting))
-    settings = request.registry.settings
-    if query.token:
-        after_key = object_key(pagination.decode(settings, query.token), query.sorting)
-        found = [e for e in found if object_key(e, query.sorting) > after_key]
-    limit = page_size(settings, query.limit)
-    headers = {}
-    if len(found) > limit:
-        found = found[:limit]
-        token = pagination.encode(settings, pagination.last_object_key(found[-1], query.sorting))
-        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+
+    def fetch(after, limit):
+        if after is None:
+            return found[:limit]
+        after_key = object_key(after, query.sorting)
+        return [e for e in found if object_key(e, query.sorting) > after_key][:limit]
+
+    found, headers = paged(request, query, fetch)
     for entry in found:
         if entry["resource_name"] == "root":
             del entry["id"]

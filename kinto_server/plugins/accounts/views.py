@@ -15,9 +15,9 @@ from kinto_server.authentication import basic_credentials
 from kinto_server.errors import cornice_errors_to_response, invalid_parameters
 from kinto_server.plugins.accounts.passwords import hash_password
 from kinto_server.plugins.accounts.policy import ACCOUNT_PREFIX, PARENT_ID, RESOURCE_NAME
-from kinto_server.resources import pagination, preconditions, querystring
+from kinto_server.resources import preconditions, querystring
 from kinto_server.resources.access import forbidden
-from kinto_server.resources.lists import page_size
+from kinto_server.resources.lists import paged
 from kinto_server.resources.objects import Outcome
 from kinto_server.resources.target import not_found
 from kinto_server.resources.tree import ObjectRef, ResourceType
@@ -147,23 +147,19 @@ def list_accounts(request):
     ):
         user_id = request.authenticated_userid
         object_ids = {user_id[len(ACCOUNT_PREFIX) :]} if user_id.startswith(ACCOUNT_PREFIX) else set()
-    settings = request.registry.settings
-    limit = page_size(settings, query.limit)
-    after = pagination.decode(settings, query.token) if query.token else None
-    found = request.registry.storage.list_all(
-        resource_name=RESOURCE_NAME,
-        parent_id=PARENT_ID,
-        filters=query.filters,
-        sorting=query.sorting,
-        after=after,
-        limit=limit + 1,
-        object_ids=object_ids,
-    )
-    headers = {}
-    if len(found) > limit:
-        found = found[:limit]
-        token = pagination.encode(settings, pagination.last_object_key(found[-1], query.sorting))
-        headers["Next-Page"] = pagination.next_page_url(request, token, limit)
+
+    def fetch(after, limit):
+        return request.registry.storage.list_all(
+            resource_name=RESOURCE_NAME,
+            parent_id=PARENT_ID,
+            filters=query.filters,
+            sorting=query.sorting,
+            after=after,
+            limit=limit,
+            object_ids=object_ids,
+        )
+
+    found, headers = paged(request, query, fetch)
     timestamp = request.registry.storage.resource_timestamp(resource_name=RESOURCE_NAME, parent_id=PARENT_ID)
     return render(
         request, Outcome([_shown(a) for a in found], None, timestamp=timestamp, headers=headers), LIST_EXPOSED
