@@ -7,19 +7,29 @@ from kinto_server.database import migrations
 from kinto_server.scripts import cli
 from tests.backends import DATABASE_URL, database_client
 
-NAME = "kinto_server_migrations_test"
-URL = DATABASE_URL.rsplit("/", 1)[0] + "/" + NAME
+# Named after the test database (KINTO_TEST_DATABASE_URL), so two suites on
+# one server, with two test databases, never share it.
+BASE, TEST_DATABASE = DATABASE_URL.rsplit("/", 1)
+NAME = f"{TEST_DATABASE}_migrations"
+URL = f"{BASE}/{NAME}"
+
+
+def _admin(admin, statement):
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(statement)
 
 
 @pytest.fixture
 def client():
     admin = database_client()  # skips (or fails in CI) without PostgreSQL
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)")
-        connection.exec_driver_sql(f"CREATE DATABASE {NAME}")
+    # No FORCE: were another run using it, fail here rather than cut it off.
+    _admin(admin, f'DROP DATABASE IF EXISTS "{NAME}"')
+    _admin(admin, f'CREATE DATABASE "{NAME}"')
     client = database.PostgreSQLClient(database.normalized_url(URL))
     yield client
     client.engine.dispose()
+    # Nothing left behind; FORCE closes what the commands under test kept open.
+    _admin(admin, f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
 
 
 def indexes(client):
