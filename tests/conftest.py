@@ -28,3 +28,14 @@ def make_app(backend):
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line per skip reason (``-ra`` would print one per test location:
+    hundreds when a backend is left out)."""
+    reasons = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"skipped {count}: {reason.removeprefix('Skipped: ')}")

@@ -26,7 +26,7 @@ class RecordingClient:
 @pytest.fixture(scope="module")
 def seeded():
     if "postgresql" not in BACKENDS:
-        pytest.skip("PostgreSQL backend not selected")
+        pytest.skip("PostgreSQL is not among KINTO_TEST_BACKENDS")
     client = database_client()
     client.execute(
         """

@@ -30,7 +30,7 @@ class CommitAfterFirstStatement:
 @pytest.fixture
 def storage():
     if "postgresql" not in BACKENDS:
-        pytest.skip("PostgreSQL backend not selected")
+        pytest.skip("PostgreSQL is not among KINTO_TEST_BACKENDS")
     return PostgreSQLStorage(database_client())
 
 
