@@ -42,6 +42,8 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     registry = request.registry
     ref, old = target.ref, target.obj
     storage = registry.storage
+    # Whatever the write, default fields are there (a JSON Patch may remove members).
+    data = ref.resource.with_defaults(dict(data))
     invariants.check(ref.resource, data, sent_permissions)
     data = validation.validated(request, target, data)
     existing_acl = target.access.acl(ref.uri)

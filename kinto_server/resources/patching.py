@@ -42,9 +42,12 @@ def _principal_operation(document, operation):
     parts = operation.get("path", "").split("/")
     if operation.get("op") not in ("add", "remove") or len(parts) != 4 or parts[1] != "permissions":
         return False
-    principals = document["permissions"].get(jsonpointer.unescape(parts[2]))
+    permissions = document["permissions"]
+    principals = permissions.get(jsonpointer.unescape(parts[2])) if isinstance(permissions, dict) else None
     if principals is None:
         raise invalid_parameters("body", None, f"JSON Patch operation failed: unknown permission {parts[2]!r}")
+    if not isinstance(principals, dict):  # An earlier operation replaced it with something else.
+        raise invalid_parameters("body", None, f"JSON Patch operation failed: {parts[2]!r} is not a set of principals")
     principal = jsonpointer.unescape(parts[3])
     if operation["op"] == "add":
         principals[principal] = True

@@ -86,3 +86,12 @@ def test_invalid_group_members_are_400(app, member):
     create_bucket(app)
     response = app.put_json("/v1/buckets/b/groups/g", {"data": {"members": [member]}}, headers=ALICE, status=400)
     assert assert_error(response, 400, 107)["details"][0]["name"] == "data.members.0"
+
+
+def test_a_json_patch_removing_members_leaves_an_empty_list(app):
+    create_bucket(app)
+    app.put_json("/v1/buckets/b/groups/g", {"data": {"members": [user_id("bob")]}}, headers=ALICE)
+    headers = {**ALICE, "Content-Type": "application/json-patch+json"}
+    response = app.patch_json("/v1/buckets/b/groups/g", [{"op": "remove", "path": "/data/members"}], headers=headers)
+    assert response.json["data"]["members"] == []
+    assert "/buckets/b/groups/g" not in app.get("/v1/", headers=BOB).json["user"]["principals"]

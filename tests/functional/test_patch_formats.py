@@ -75,3 +75,17 @@ def test_json_patch_cannot_change_the_id(app):
 def test_json_patch_test_operation_guards_the_patch(app):
     operations = [{"op": "test", "path": "/data/b", "value": 1}, {"op": "replace", "path": "/data/b", "value": 2}]
     assert patch(app, operations, JSON_PATCH).json["data"]["b"] == 2
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{"op": "add", "path": "/permissions/read", "value": []}, {"op": "add", "path": "/permissions/read/bob"}],
+        [{"op": "replace", "path": "/permissions", "value": []}, {"op": "remove", "path": "/permissions/read/u1"}],
+    ],
+)
+def test_principal_operations_after_a_permission_was_replaced_are_a_400(app, operations):
+    """Found by the costly-shapes fuzzer: a 500 before."""
+    response = app.patch_json(URL, operations, headers=JSON_PATCH, status=400)
+    assert_error(response, 400, 107)
+    assert app.get(URL, headers=ALICE).json["permissions"]["read"] == ["u1", "u2"]
