@@ -80,6 +80,25 @@ def paged(request, query, fetch):
     return objects, headers
 
 
+def fetcher(call, resource_name, parent_id, query, object_ids, **extra):
+    """A ``fetch`` for :func:`paged`: ``call`` (a storage listing) with the
+    query's filters and sort, from ``after``, at most ``limit`` objects."""
+
+    def fetch(after, limit):
+        return call(
+            resource_name=resource_name,
+            parent_id=parent_id,
+            filters=query.filters,
+            sorting=query.sorting,
+            after=after,
+            limit=limit,
+            object_ids=object_ids,
+            **extra,
+        )
+
+    return fetch
+
+
 def list_objects(request, parent_ref, resource, count=False):
     target = Target(request, parent_ref)
     object_ids = _visible_ids(request, target, resource, "read", _readable_permissions(resource))
@@ -100,19 +119,13 @@ def list_objects(request, parent_ref, resource, count=False):
         headers["Alert"] = TO_DEPRECATED
     read = {}
 
-    def fetch(after, limit):
-        objects, read["timestamp"] = storage.list_with_timestamp(
-            resource_name=resource.name,
-            parent_id=parent_id,
-            filters=query.filters,
-            sorting=query.sorting,
-            after=after,
-            limit=limit,
-            include_deleted=query.include_deleted,
-            object_ids=object_ids,
-        )
+    def list_keeping_timestamp(**arguments):
+        objects, read["timestamp"] = storage.list_with_timestamp(**arguments)
         return objects
 
+    fetch = fetcher(
+        list_keeping_timestamp, resource.name, parent_id, query, object_ids, include_deleted=query.include_deleted
+    )
     objects, page_headers = paged(request, query, fetch)
     timestamp = read["timestamp"]
     preconditions.check(request, timestamp)
@@ -135,18 +148,7 @@ def delete_objects(request, parent_ref, resource):
     # One page, as a GET with the same querystring would list it (Kinto's
     # rule): _limit, _sort, filters and _token pick what is deleted, and
     # Next-Page leads to the rest.
-    def fetch(after, limit):
-        return storage.list_all(
-            resource_name=resource.name,
-            parent_id=parent_id,
-            filters=query.filters,
-            sorting=query.sorting,
-            after=after,
-            limit=limit,
-            object_ids=object_ids,
-        )
-
-    page, headers = paged(request, query, fetch)
+    page, headers = paged(request, query, fetcher(storage.list_all, resource.name, parent_id, query, object_ids))
     doomed = {obj["id"] for obj in page}
     # The filters again: an object changed since it was listed is left alone.
     tombstones = (

@@ -17,7 +17,7 @@ from kinto_server.plugins.accounts.passwords import hash_password
 from kinto_server.plugins.accounts.policy import ACCOUNT_PREFIX, PARENT_ID, RESOURCE_NAME
 from kinto_server.resources import preconditions, querystring
 from kinto_server.resources.access import forbidden
-from kinto_server.resources.lists import paged
+from kinto_server.resources.lists import fetcher, paged
 from kinto_server.resources.objects import Outcome
 from kinto_server.resources.target import not_found
 from kinto_server.resources.tree import ObjectRef, ResourceType
@@ -148,17 +148,7 @@ def list_accounts(request):
         user_id = request.authenticated_userid
         object_ids = {user_id[len(ACCOUNT_PREFIX) :]} if user_id.startswith(ACCOUNT_PREFIX) else set()
 
-    def fetch(after, limit):
-        return request.registry.storage.list_all(
-            resource_name=RESOURCE_NAME,
-            parent_id=PARENT_ID,
-            filters=query.filters,
-            sorting=query.sorting,
-            after=after,
-            limit=limit,
-            object_ids=object_ids,
-        )
-
+    fetch = fetcher(request.registry.storage.list_all, RESOURCE_NAME, PARENT_ID, query, object_ids)
     found, headers = paged(request, query, fetch)
     timestamp = request.registry.storage.resource_timestamp(resource_name=RESOURCE_NAME, parent_id=PARENT_ID)
     return render(
