@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test lint format clean bench bench-compare bench-scaling bench-workers
+.PHONY: help install serve migrate test lint format clean bench bench-compare bench-scaling bench-workers compat
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,3 +58,7 @@ bench-workers: $(TEST_STAMP)  ## PostgreSQL scenarios with one server process an
 
 bench-scaling: $(TEST_STAMP)  ## List costs on PostgreSQL for 1k, 10k and 100k records, through HTTP.
 	$(PYTHON) bench/scaling.py --duration $(or $(DURATION),5)
+
+compat: $(TEST_STAMP)  ## Replay a corpus of requests against Kinto 26.5 and us, print every difference (BACKEND=memory|postgresql|both).
+	@bash .ci/ensure-postgresql || true
+	$(PYTHON) bench/compat --backend $(or $(BACKEND),both)

@@ -19,12 +19,16 @@ PG_ADMIN_URL = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql://postgres@127
 SECRET = "bench-secret"
 THREADS = 4
 
+# What a benchmark server enables; the compatibility replay passes its own.
+BENCH_PROFILE = """
+kinto.bucket_create_principals = system.Authenticated
+kinto.includes = kinto.plugins.default_bucket
+multiauth.policies = basicauth
+"""
+
 APP_SETTINGS = """
 kinto.userid_hmac_secret = {secret}
-kinto.bucket_create_principals = system.Authenticated
-kinto.includes = {includes}
-multiauth.policies = basicauth
-kinto.multiauth.policies = basicauth
+{profile}
 kinto.storage_backend = {storage}
 kinto.storage_url = {url}
 kinto.permission_backend = {permission}
@@ -108,8 +112,9 @@ class Server:
     """One server; ``kind`` is ours, kinto or bare. Ours may run several
     worker processes on one port (``kinto_server start --workers``)."""
 
-    def __init__(self, kind, backend, workdir, workers=1):
+    def __init__(self, kind, backend, workdir, workers=1, profile=BENCH_PROFILE):
         self.kind, self.backend, self.workdir = kind, backend, Path(workdir)
+        self.profile = profile
         self.workers = workers
         self.name = kind if workers == 1 else f"{kind}-{workers}w"
         self.database = "bench_" + self.name.replace("-", "_")
@@ -125,10 +130,8 @@ class Server:
             kinds = {"storage": "postgresql", "permission": "postgresql", "cache": "postgresql"}
         if self.kind == "kinto":
             kinds = {role: f"kinto.core.{role}.{kind}" for role, kind in kinds.items()}
-            egg, includes = "kinto", "kinto.plugins.default_bucket"
-        else:
-            egg, includes = "kinto_server", "kinto_server.plugins.default_bucket"
-        settings = APP_SETTINGS.format(secret=SECRET, includes=includes, url=url, threads=THREADS, **kinds)
+        egg = "kinto" if self.kind == "kinto" else "kinto_server"
+        settings = APP_SETTINGS.format(secret=SECRET, profile=self.profile, url=url, threads=THREADS, **kinds)
         path = self.workdir / f"{self.name}-{self.backend}.ini"
         path.write_text(INI.format(egg=egg, settings=settings, port=self.port, threads=THREADS))
         return path

@@ -1,0 +1,107 @@
+"""Differential replay: the same requests to Kinto 26.5 and to this server.
+
+    python bench/compat                       # both backends (make compat)
+    python bench/compat --backend memory --only 'records|batch'
+    python bench/compat --show-known          # also print accepted differences
+
+Kinto runs from PyPI in bench/kinto-venv (installed on first use, never a
+project dependency); both servers get the same settings. Every step of
+corpus.py goes to both, their answers are normalised (normalise.py), and
+each difference of status, header or body is printed, except those listed
+in known.py, which the README lists under "Differences from Kinto". Exits
+with 1 when an unexplained difference is found.
+"""
+
+import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+import requests  # noqa: E402
+from corpus import corpus  # noqa: E402
+from known import explain  # noqa: E402
+from normalise import differences, normalise  # noqa: E402
+from servers import Server  # noqa: E402
+
+PROFILE = """
+kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.history kinto.plugins.flush
+multiauth.policies = account basicauth
+multiauth.policy.account.use = kinto.plugins.accounts.AccountsPolicy
+kinto.bucket_create_principals = system.Authenticated
+kinto.account_create_principals = system.Everyone
+kinto.account_read_principals = account:admin
+kinto.account_write_principals = account:admin
+kinto.experimental_permissions_endpoint = true
+kinto.experimental_collection_schema_validation = true
+kinto.flush_endpoint_enabled = true
+kinto.batch_max_requests = 25
+"""
+
+
+def replay(backend, steps, pattern, show_known, workdir):
+    servers = [Server(kind, backend, workdir, profile=PROFILE) for kind in ("kinto", "ours")]
+    for server in servers:
+        server.start()
+    try:
+        sessions = {server.kind: requests.Session() for server in servers}
+        saved = {server.kind: {} for server in servers}
+        unexplained = known = differing = 0
+        for number, step in enumerate(steps, 1):
+            answers = {}
+            for server in servers:
+                base = server.url + "/v1"
+                response = step.send(sessions[server.kind], base, saved[server.kind])
+                answers[server.kind] = normalise(response, base, step.compare_body, saved[server.kind])
+            if pattern and not re.search(pattern, step.label):
+                continue
+            found = differences(answers["kinto"], answers["ours"])
+            if not found:
+                continue
+            differing += 1
+            lines = []
+            for where, theirs, mine in found:
+                reason = explain(step, where)
+                if reason:
+                    known += 1
+                    if show_known:
+                        lines.append(f"    {where}: kinto={theirs!r} ours={mine!r}  [known: {reason}]")
+                else:
+                    unexplained += 1
+                    lines.append(f"    {where}: kinto={theirs!r} ours={mine!r}")
+            if lines:
+                print(f"[{backend}] #{number} {step.label}: {step.method} {step.path}")
+                print("\n".join(lines))
+        return len(steps), differing, unexplained, known
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("memory", "postgresql", "both"), default="both")
+    parser.add_argument("--only", help="regular expression on step labels to report")
+    parser.add_argument("--show-known", action="store_true")
+    args = parser.parse_args()
+    backends = ("memory", "postgresql") if args.backend == "both" else (args.backend,)
+    steps = corpus()
+    total_unexplained = 0
+    summary = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for backend in backends:
+            count, differing, unexplained, known = replay(backend, steps, args.only, args.show_known, workdir)
+            total_unexplained += unexplained
+            summary.append(
+                f"{backend}: {count} requests, {differing} answers differ; "
+                f"{unexplained} unexplained differences, {known} known (README)"
+            )
+    print("\n".join(summary))
+    return 1 if total_unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,544 @@
+"""The requests replayed against Kinto and against this server, in order.
+
+Grouped by what they exercise; every group leaves the data the next ones
+build on. Steps only read what earlier steps wrote, so the corpus can grow
+by appending to any group.
+"""
+
+from steps import Step
+
+ORIGIN = {"Origin": "http://app.example"}
+JSON = {"Content-Type": "application/json"}
+B = "/buckets/compat"
+C = B + "/collections/tasks"
+R = C + "/records"
+
+
+def s(label, method, path, body=None, **options):
+    return Step(label, method, path, body, **options)
+
+
+def service():
+    return [
+        s("root anonymous", "GET", "/", auth=None),
+        s("root authenticated", "GET", "/"),
+        s("root without slash", "GET", "", auth=None),
+        s("root HEAD", "HEAD", "/", auth=None),
+        s("root with Origin", "GET", "/", auth=None, headers=ORIGIN),
+        s("heartbeat", "GET", "/__heartbeat__", auth=None),
+        s("lbheartbeat", "GET", "/__lbheartbeat__", auth=None),
+        s("version", "GET", "/__version__", auth=None),
+        s("contribute", "GET", "/contribute.json", auth=None),
+        s("openapi", "GET", "/__api__", auth=None, compare_body=False),
+        s("unknown path", "GET", "/nothing-here", auth=None),
+        s("unknown path with Origin", "GET", "/nothing-here", auth=None, headers=ORIGIN),
+        s("trailing slash redirect", "GET", "/buckets/", auth=None),
+        s("trailing slash redirect keeps query", "GET", "/buckets/?_limit=1", auth=None),
+        s("POST on root", "POST", "/", {}, auth=None),
+        s("bad Authorization scheme", "GET", "/", auth=None, headers={"Authorization": "Token abc"}),
+        s("malformed basic auth", "GET", "/", auth=None, headers={"Authorization": "Basic !!!"}),
+        s("basic auth without colon", "GET", "/buckets", auth="nocolon"),
+    ]
+
+
+def buckets():
+    return [
+        s("list buckets anonymous", "GET", "/buckets", auth=None),
+        s("list buckets empty", "GET", "/buckets"),
+        s("create bucket anonymous", "PUT", B, {}, auth=None),
+        s("create bucket", "PUT", B, {"data": {"title": "Compat"}}, save={"b_etag": "etag:ETag"}),
+        s("create same bucket again", "PUT", B, {"data": {"title": "Compat"}}),
+        s("get bucket", "GET", B),
+        s("get bucket with Origin", "GET", B, headers=ORIGIN),
+        s("head bucket", "HEAD", B),
+        s("get bucket 304", "GET", B, headers={"If-None-Match": '"{b_etag}"'}),
+        s("get bucket 304 with Origin", "GET", B, headers={"If-None-Match": '"{b_etag}"', **ORIGIN}),
+        s("get bucket If-Match stale", "GET", B, headers={"If-Match": '"1"'}),
+        s("get bucket bob", "GET", B, auth="bob"),
+        s("get bucket bob with Origin", "GET", B, auth="bob", headers=ORIGIN),
+        s("get bucket anonymous", "GET", B, auth=None),
+        s("get bucket anonymous with Origin", "GET", B, auth=None, headers=ORIGIN),
+        s("get missing bucket", "GET", "/buckets/missing"),
+        s("get missing bucket with Origin", "GET", "/buckets/missing", headers=ORIGIN),
+        s("get bucket _fields", "GET", B + "?_fields=title"),
+        s("patch bucket", "PATCH", B, {"data": {"color": "blue"}}),
+        s("patch bucket empty body", "PATCH", B, {}),
+        s("patch bucket empty body with Origin", "PATCH", B, {}, headers=ORIGIN),
+        s("patch bucket data not object", "PATCH", B, {"data": "x"}),
+        s(
+            "patch bucket merge-patch",
+            "PATCH",
+            B,
+            {"data": {"color": None}},
+            headers={"Content-Type": "application/merge-patch+json"},
+        ),
+        s(
+            "patch bucket json-patch",
+            "PATCH",
+            B,
+            [{"op": "add", "path": "/data/size", "value": 3}],
+            headers={"Content-Type": "application/json-patch+json"},
+        ),
+        s(
+            "patch bucket json-patch permissions",
+            "PATCH",
+            B,
+            [{"op": "add", "path": "/permissions/read/system.Everyone"}],
+            headers={"Content-Type": "application/json-patch+json"},
+        ),
+        s(
+            "patch bucket json-patch permissions with value",
+            "PATCH",
+            B,
+            [{"op": "add", "path": "/permissions/read/bob", "value": "bob"}],
+            headers={"Content-Type": "application/json-patch+json"},
+        ),
+        s(
+            "patch bucket json-patch remove permission",
+            "PATCH",
+            B,
+            [{"op": "remove", "path": "/permissions/read/system.Everyone"}],
+            headers={"Content-Type": "application/json-patch+json"},
+        ),
+        s(
+            "patch bucket json-patch invalid op",
+            "PATCH",
+            B,
+            [{"op": "frobnicate", "path": "/data/size"}],
+            headers={"Content-Type": "application/json-patch+json"},
+        ),
+        s(
+            "patch bucket json-patch not a list",
+            "PATCH",
+            B,
+            {"op": "add"},
+            headers={"Content-Type": "application/json-patch+json"},
+        ),
+        s("patch bucket If-Match stale", "PATCH", B, {"data": {"a": 1}}, headers={"If-Match": '"1"'}),
+        s("patch bucket bob", "PATCH", B, {"data": {"a": 1}}, auth="bob"),
+        s("put bucket invalid id", "PUT", "/buckets/no%20space", {}),
+        s("put bucket invalid id with Origin", "PUT", "/buckets/no%20space", {}, headers=ORIGIN),
+        s("put bucket body id mismatch", "PUT", "/buckets/other", {"data": {"id": "another"}}),
+        s("put bucket invalid JSON", "PUT", "/buckets/broken", raw=b'{"data": ', headers=JSON),
+        s(
+            "put bucket invalid JSON with Origin",
+            "PUT",
+            "/buckets/broken",
+            raw=b'{"data": ',
+            headers={**JSON, **ORIGIN},
+        ),
+        s("put bucket body not an object", "PUT", "/buckets/broken", raw=b"[1, 2]", headers=JSON),
+        s("put bucket text/plain", "PUT", "/buckets/broken", raw=b"{}", headers={"Content-Type": "text/plain"}),
+        s("get bucket Accept text/html", "GET", B, headers={"Accept": "text/html"}),
+        s("put bucket data not object", "PUT", "/buckets/broken", {"data": [1]}),
+        s("put bucket permissions not object", "PUT", "/buckets/broken", {"permissions": [1]}),
+        s("put bucket unknown permission", "PUT", "/buckets/broken", {"permissions": {"frob": ["bob"]}}),
+        s("put bucket permission not a list", "PUT", "/buckets/broken", {"permissions": {"read": "bob"}}),
+        s("put bucket If-None-Match star existing", "PUT", B, {}, headers={"If-None-Match": "*"}),
+        s("put bucket If-Match on missing", "PUT", "/buckets/ghost", {}, headers={"If-Match": '"123"'}),
+        s("post bucket", "POST", "/buckets", {"data": {"id": "posted"}}),
+        s("post bucket existing", "POST", "/buckets", {"data": {"id": "posted"}}),
+        s(
+            "post bucket generated id",
+            "POST",
+            "/buckets",
+            {"data": {"kind": "generated"}},
+            save={"gen_bucket": "data.id"},
+        ),
+        s("delete generated bucket", "DELETE", "/buckets/{gen_bucket}"),
+        s("post bucket invalid id", "POST", "/buckets", {"data": {"id": "a b"}}),
+        s("list buckets", "GET", "/buckets", save={"list_etag": "etag:ETag"}),
+        s("list buckets with Origin", "GET", "/buckets", headers=ORIGIN),
+        s("list buckets 304", "GET", "/buckets", headers={"If-None-Match": '"{list_etag}"'}),
+        s("list buckets _limit", "GET", "/buckets?_limit=1&_sort=id", save={"next": "header:Next-Page"}),
+        s("list buckets _fields", "GET", "/buckets?_fields=title&_sort=id"),
+        s("head buckets", "HEAD", "/buckets"),
+        s("head buckets with Origin", "HEAD", "/buckets", headers=ORIGIN),
+        s("list buckets _limit not a number", "GET", "/buckets?_limit=abc"),
+        s("list buckets _limit huge", "GET", "/buckets?_limit=99999999999999999999"),
+        s("list buckets bad _token", "GET", "/buckets?_token=garbage"),
+        s("list buckets unknown param", "GET", "/buckets?_foo=1"),
+        s("list buckets _since not int", "GET", "/buckets?_since=abc"),
+        s("delete posted bucket bob", "DELETE", "/buckets/posted", auth="bob"),
+        s("delete posted bucket", "DELETE", "/buckets/posted"),
+        s("delete posted bucket again", "DELETE", "/buckets/posted"),
+        s("delete bucket If-Match stale", "DELETE", B, headers={"If-Match": '"1"'}),
+        s("method not allowed on bucket", "POST", B, {}),
+        s("method not allowed on bucket with Origin", "POST", B, {}, headers=ORIGIN),
+        s("method not allowed on buckets", "PATCH", "/buckets", {}),
+    ]
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"title": {"type": "string"}, "done": {"type": "boolean"}, "n": {"type": "integer"}},
+    "required": ["title"],
+}
+
+
+def collections():
+    return [
+        s("list collections empty", "GET", B + "/collections"),
+        s("create collection", "PUT", C, {"data": {"schema": SCHEMA}}, save={"c_etag": "etag:ETag"}),
+        s("create collection with invalid schema", "PUT", B + "/collections/bad", {"data": {"schema": {"type": 42}}}),
+        s("create collection with schema not object", "PUT", B + "/collections/bad", {"data": {"schema": "x"}}),
+        s("create collection in missing bucket", "PUT", "/buckets/missing/collections/c", {}),
+        s("create collection bob", "PUT", B + "/collections/bobs", {}, auth="bob"),
+        s("create collection cache_expires", "PUT", B + "/collections/cached", {"data": {"cache_expires": 3600}}),
+        s(
+            "create collection cache_expires invalid",
+            "PUT",
+            B + "/collections/cached2",
+            {"data": {"cache_expires": "x"}},
+        ),
+        s("get collection", "GET", C),
+        s("get collection 304", "GET", C, headers={"If-None-Match": '"{c_etag}"'}),
+        s("list collections", "GET", B + "/collections"),
+        s("head collections", "HEAD", B + "/collections"),
+        s("patch collection", "PATCH", C, {"data": {"displayFields": ["title"]}}),
+        s("delete cached collection", "DELETE", B + "/collections/cached"),
+        s("list collections _since", "GET", B + "/collections?_since={c_etag}"),
+        s("collection in missing bucket GET", "GET", "/buckets/missing/collections/c"),
+        s("collections of missing bucket", "GET", "/buckets/missing/collections"),
+        s("collections of missing bucket bob", "GET", "/buckets/missing/collections", auth="bob"),
+    ]
+
+
+def records():
+    return [
+        s("list records empty", "GET", R, save={"r0_etag": "etag:ETag"}),
+        s("list records empty with Origin", "GET", R, headers=ORIGIN),
+        s("create record", "PUT", R + "/r1", {"data": {"title": "one", "done": False, "n": 1}}),
+        s("create record invalid against schema", "PUT", R + "/bad", {"data": {"done": True}}),
+        s("create record wrong type", "PUT", R + "/bad", {"data": {"title": 3}}),
+        s("post record", "POST", R, {"data": {"title": "two", "done": True, "n": 2}}, save={"r2": "data.id"}),
+        s("post record with id", "POST", R, {"data": {"id": "r3", "title": "three", "n": 3}}),
+        s("post record with invalid id", "POST", R, {"data": {"id": "a b", "title": "x"}}),
+        s("post record existing id", "POST", R, {"data": {"id": "r3", "title": "other"}}),
+        s("post record bob", "POST", R, {"data": {"title": "x"}}, auth="bob"),
+        s(
+            "put record last_modified given",
+            "PUT",
+            R + "/r4",
+            {"data": {"title": "four", "n": 4, "last_modified": 1600000000000}},
+        ),
+        s(
+            "put record If-None-Match star",
+            "PUT",
+            R + "/r5",
+            {"data": {"title": "five", "n": 5}},
+            headers={"If-None-Match": "*"},
+        ),
+        s(
+            "put record If-None-Match star again",
+            "PUT",
+            R + "/r5",
+            {"data": {"title": "five"}},
+            headers={"If-None-Match": "*"},
+        ),
+        s("get record", "GET", R + "/r1", save={"r1_etag": "etag:ETag"}),
+        s("get record _fields", "GET", R + "/r1?_fields=title"),
+        s("get record 304", "GET", R + "/r1", headers={"If-None-Match": '"{r1_etag}"'}),
+        s("get record If-Match ok", "GET", R + "/r1", headers={"If-Match": '"{r1_etag}"'}),
+        s("patch record If-Match ok", "PATCH", R + "/r1", {"data": {"n": 10}}, headers={"If-Match": '"{r1_etag}"'}),
+        s("patch record If-Match stale", "PATCH", R + "/r1", {"data": {"n": 11}}, headers={"If-Match": '"{r1_etag}"'}),
+        s(
+            "patch record If-Match stale with Origin",
+            "PATCH",
+            R + "/r1",
+            {"data": {"n": 11}},
+            headers={"If-Match": '"{r1_etag}"', **ORIGIN},
+        ),
+        s("patch record invalid etag", "PATCH", R + "/r1", {"data": {"n": 11}}, headers={"If-Match": "abc"}),
+        s("patch record schema violation", "PATCH", R + "/r1", {"data": {"title": 5}}),
+        s("patch missing record", "PATCH", R + "/missing", {"data": {"title": "x"}}),
+        s("put missing record If-Match", "PUT", R + "/missing", {"data": {"title": "x"}}, headers={"If-Match": '"1"'}),
+        s("get missing record", "GET", R + "/missing"),
+        s("get missing record with Origin", "GET", R + "/missing", headers=ORIGIN),
+        s("get record bob", "GET", R + "/r1", auth="bob"),
+        s("get record anonymous", "GET", R + "/r1", auth=None),
+        s("get record invalid id", "GET", R + "/a%20b"),
+        s("records of missing collection", "GET", B + "/collections/missing/records"),
+        s("record in missing collection", "GET", B + "/collections/missing/records/r1"),
+        s("list records", "GET", R + "?_sort=n"),
+        s("list records default sort", "GET", R),
+        s("list records sort desc", "GET", R + "?_sort=-n,title"),
+        s("list records sort unknown field", "GET", R + "?_sort=nope"),
+        s("list records filter eq", "GET", R + "?title=one"),
+        s("list records filter min", "GET", R + "?min_n=3&_sort=n"),
+        s("list records filter max", "GET", R + "?max_n=3&_sort=n"),
+        s("list records filter lt gt", "GET", R + "?lt_n=4&gt_n=1&_sort=n"),
+        s("list records filter not", "GET", R + "?not_n=3&_sort=n"),
+        s("list records filter in", "GET", R + "?in_n=1,3,5&_sort=n"),
+        s("list records filter exclude", "GET", R + "?exclude_n=1,3&_sort=n"),
+        s("list records filter like", "GET", R + "?like_title=*o*&_sort=n"),
+        s("list records filter has", "GET", R + "?has_done=true&_sort=n"),
+        s("list records filter has false", "GET", R + "?has_done=false&_sort=n"),
+        s("list records filter eq bool", "GET", R + "?done=true"),
+        s("list records filter min not a number", "GET", R + "?min_n=abc"),
+        s("list records filter unknown operator", "GET", R + "?frob_n=1"),
+        s("list records filter on id", "GET", R + "?id=r1"),
+        s("list records filter in on id", "GET", R + "?in_id=r1,r3&_sort=id"),
+        s("list records filter contains", "GET", R + "?contains_title=one"),
+        s("list records _fields", "GET", R + "?_fields=title&_sort=n"),
+        s("list records _limit", "GET", R + "?_limit=2&_sort=n", save={"page2": "header:Next-Page"}),
+        s("list records _limit zero", "GET", R + "?_limit=0"),
+        s("list records _limit negative", "GET", R + "?_limit=-1"),
+        s("head records", "HEAD", R),
+        s("head records filtered", "HEAD", R + "?min_n=3"),
+        s("head records with Origin", "HEAD", R, headers=ORIGIN),
+        s("list records _since", "GET", R + "?_since={r0_etag}&_sort=n"),
+        s("list records _before", "GET", R + "?_before={r1_etag}"),
+        s("list records _to", "GET", R + "?_to={r1_etag}"),
+        s("list records _since quoted", "GET", R + '?_since="{r0_etag}"&_sort=n'),
+        s("list records 304", "GET", R, headers={"If-None-Match": '"{r1_etag}"'}),
+        s("list records If-Match stale", "GET", R, headers={"If-Match": '"1"'}),
+        s("delete record", "DELETE", R + "/r5"),
+        s("delete record again", "DELETE", R + "/r5"),
+        s("delete record If-Match stale", "DELETE", R + "/r4", headers={"If-Match": '"1"'}),
+        s("list records _since tombstones", "GET", R + "?_since={r1_etag}&_sort=last_modified"),
+        s("list records _since deleted filter", "GET", R + "?_since={r0_etag}&deleted=true"),
+        s("put record data not object", "PUT", R + "/r9", {"data": 3}),
+        s("put record no body", "PUT", R + "/r9"),
+        s("put record empty object", "PUT", R + "/r9", {}),
+        s("put record unicode", "PUT", R + "/r10", {"data": {"title": "caf\u00e9 \u2603", "n": 10}}),
+        s("post records method on record", "POST", R + "/r1", {}),
+        s("delete records page", "DELETE", R + "?_limit=1&_sort=n"),
+        s("delete records filtered", "DELETE", R + "?n=10"),
+        s("list records after deletes", "GET", R + "?_sort=n"),
+        s("delete records", "DELETE", R),
+        s("list records after delete all", "GET", R),
+    ]
+
+
+def groups():
+    G = B + "/groups"
+    return [
+        s("list groups empty", "GET", G),
+        s("create group", "PUT", G + "/friends", {"data": {"members": ["basicauth:bobsid"]}}),
+        s("create group no members", "PUT", G + "/empty", {"data": {}}),
+        s("create group members not list", "PUT", G + "/bad", {"data": {"members": "x"}}),
+        s("create group member is group", "PUT", G + "/bad", {"data": {"members": ["/buckets/compat/groups/friends"]}}),
+        s("create group member system", "PUT", G + "/bad", {"data": {"members": ["system.Everyone"]}}),
+        s("get group", "GET", G + "/friends"),
+        s("patch group", "PATCH", G + "/friends", {"data": {"members": ["x", "y"]}}),
+        s("list groups", "GET", G),
+        s("group of missing bucket", "GET", "/buckets/missing/groups/g"),
+        s("delete group", "DELETE", G + "/empty"),
+        s("delete groups", "DELETE", G),
+    ]
+
+
+def sharing():
+    """The tutorial's sharing: alice gives bob read access, bob reads."""
+    return [
+        s("whoami bob", "GET", "/", auth="bob", save={"bob_id": "user.id"}),
+        s("create shared collection", "PUT", B + "/collections/shared", {"permissions": {"read": ["{bob_id}"]}}),
+        s("create shared record", "PUT", B + "/collections/shared/records/s1", {"data": {"title": "hello"}}),
+        s("bob reads shared record", "GET", B + "/collections/shared/records/s1", auth="bob"),
+        s("bob lists shared records", "GET", B + "/collections/shared/records", auth="bob"),
+        s("bob cannot write shared", "PUT", B + "/collections/shared/records/s2", {"data": {}}, auth="bob"),
+        s("bob cannot read bucket", "GET", B, auth="bob"),
+        s("bob lists buckets", "GET", "/buckets", auth="bob"),
+        s("bob lists collections", "GET", B + "/collections", auth="bob"),
+        s("anonymous lists shared records", "GET", B + "/collections/shared/records", auth=None),
+        s(
+            "group grants write",
+            "PUT",
+            B + "/groups/writers",
+            {"data": {"members": ["{bob_id}"]}},
+        ),
+        s(
+            "collection write for group",
+            "PATCH",
+            B + "/collections/shared",
+            {"permissions": {"write": ["/buckets/compat/groups/writers"]}},
+        ),
+        s("bob writes through group", "PUT", B + "/collections/shared/records/s2", {"data": {"by": "bob"}}, auth="bob"),
+        s(
+            "record:create for everyone",
+            "PATCH",
+            B + "/collections/shared",
+            {"permissions": {"record:create": ["system.Everyone"]}},
+        ),
+        s("anonymous creates record", "POST", B + "/collections/shared/records", {"data": {"anon": True}}, auth=None),
+        s("permissions of record", "GET", B + "/collections/shared/records/s2"),
+    ]
+
+
+def default_bucket():
+    D = "/buckets/default"
+    return [
+        s("default bucket anonymous", "GET", D, auth=None),
+        s("default bucket", "GET", D),
+        s(
+            "default bucket tutorial post",
+            "POST",
+            D + "/collections/tasks/records",
+            {"data": {"description": "Write", "status": "todo"}},
+            save={"task": "data.id"},
+        ),
+        s("default bucket list", "GET", D + "/collections/tasks/records"),
+        s("default bucket collection", "GET", D + "/collections/tasks"),
+        s("default bucket put collection", "PUT", D + "/collections/notes", {}),
+        s("default bucket put collection again", "PUT", D + "/collections/notes", {}),
+        s("default bucket patch task", "PATCH", D + "/collections/tasks/records/{task}", {"data": {"status": "done"}}),
+        s("default bucket list collections", "GET", D + "/collections"),
+        s("default bucket delete task", "DELETE", D + "/collections/tasks/records/{task}"),
+        s("default bucket other user", "GET", D + "/collections/tasks/records", auth="bob"),
+        s("default bucket id invalid", "GET", "/buckets/default/collections/a%20b/records"),
+        s("default bucket delete", "DELETE", D),
+    ]
+
+
+def batch():
+    return [
+        s(
+            "batch",
+            "POST",
+            "/batch",
+            {
+                "defaults": {"method": "PUT", "path": "/buckets/compat/collections/bulk/records/x"},
+                "requests": [
+                    {"method": "PUT", "path": "/buckets/compat/collections/bulk"},
+                    {"body": {"data": {"a": 1}}},
+                    {"method": "GET"},
+                    {"method": "GET", "path": "/buckets/compat/collections/bulk/records/missing"},
+                    {"method": "PATCH", "body": {"data": {"b": 2}}, "headers": {"If-Match": '"1"'}},
+                ],
+            },
+        ),
+        s(
+            "batch on a collection whose name holds /batch",
+            "POST",
+            "/batch",
+            {"requests": [{"method": "GET", "path": "/buckets/compat/collections/batched"}]},
+        ),
+        s("batch empty", "POST", "/batch", {"requests": []}),
+        s("batch not a list", "POST", "/batch", {"requests": "x"}),
+        s("batch missing path", "POST", "/batch", {"requests": [{"method": "GET"}]}),
+        s("batch bad method", "POST", "/batch", {"requests": [{"method": "FROB", "path": "/"}]}),
+        s("batch nested", "POST", "/batch", {"requests": [{"method": "POST", "path": "/batch"}]}),
+        s("batch anonymous", "POST", "/batch", {"requests": [{"method": "GET", "path": "/buckets/compat"}]}, auth=None),
+        s("batch unknown path", "POST", "/batch", {"requests": [{"method": "GET", "path": "/nothing"}]}),
+        s("batch with /v1 prefix", "POST", "/batch", {"requests": [{"method": "GET", "path": "/v1/buckets/compat"}]}),
+        s("batch invalid JSON", "POST", "/batch", raw=b"{", headers=JSON),
+        s("batch too many", "POST", "/batch", {"requests": [{"method": "GET", "path": "/"}] * 30}),
+        s("batch GET", "GET", "/batch"),
+    ]
+
+
+def cors():
+    preflight = {"Origin": "http://app.example", "Access-Control-Request-Method": "PUT"}
+    return [
+        s("preflight records", "OPTIONS", R, auth=None, headers=preflight),
+        s(
+            "preflight with headers",
+            "OPTIONS",
+            R,
+            auth=None,
+            headers={**preflight, "Access-Control-Request-Headers": "Authorization, If-Match, Content-Type"},
+        ),
+        s("preflight bucket", "OPTIONS", B, auth=None, headers=preflight),
+        s("preflight root", "OPTIONS", "/", auth=None, headers={**preflight, "Access-Control-Request-Method": "GET"}),
+        s(
+            "preflight batch",
+            "OPTIONS",
+            "/batch",
+            auth=None,
+            headers={**preflight, "Access-Control-Request-Method": "POST"},
+        ),
+        s("options without preflight headers", "OPTIONS", B, auth=None),
+        s("options with origin only", "OPTIONS", B, auth=None, headers=ORIGIN),
+        s("preflight unknown path", "OPTIONS", "/nothing", auth=None, headers=preflight),
+        s(
+            "preflight disallowed method",
+            "OPTIONS",
+            B,
+            auth=None,
+            headers={**preflight, "Access-Control-Request-Method": "FROB"},
+        ),
+    ]
+
+
+def permissions_endpoint():
+    return [
+        s("permissions alice", "GET", "/permissions?_sort=uri"),
+        s("permissions bob", "GET", "/permissions?_sort=uri", auth="bob"),
+        s("permissions anonymous", "GET", "/permissions?_sort=uri", auth=None),
+        s("permissions filtered", "GET", "/permissions?resource_name=record&_sort=uri"),
+        s("permissions limit", "GET", "/permissions?_limit=1&_sort=uri"),
+        s("permissions head", "HEAD", "/permissions"),
+        s("permissions with Origin", "GET", "/permissions?_sort=uri", headers=ORIGIN),
+    ]
+
+
+def history():
+    H = B + "/history"
+    return [
+        s("history", "GET", H + "?_sort=last_modified&_limit=5"),
+        s("history filtered", "GET", H + "?resource_name=collection&_sort=last_modified"),
+        s("history bob", "GET", H, auth="bob"),
+        s("history anonymous", "GET", H, auth=None),
+        s("history head", "HEAD", H),
+        s("history of missing bucket", "GET", "/buckets/missing/history"),
+        s("history delete", "DELETE", H),
+        s("history after delete", "GET", H),
+    ]
+
+
+def accounts():
+    A = "/accounts"
+    return [
+        s("create account anonymous", "PUT", A + "/carol", {"data": {"password": "carol-pw"}}, auth=None),
+        s("create account admin", "PUT", A + "/admin", {"data": {"password": "admin-pw-1"}}, auth=None),
+        s("create account no password", "PUT", A + "/dave", {"data": {}}, auth=None),
+        s("create account invalid id", "PUT", A + "/a%20b", {"data": {"password": "x"}}, auth=None),
+        s("create account id mismatch", "PUT", A + "/erin", {"data": {"id": "frank", "password": "x"}}, auth=None),
+        s("create existing account", "PUT", A + "/carol", {"data": {"password": "again"}}, auth=None),
+        s("post account", "POST", A, {"data": {"id": "gina", "password": "gina-pw"}}, auth=None),
+        s("post account without id", "POST", A, {"data": {"password": "x"}}, auth=None),
+        s("login carol", "GET", "/", auth="carol:carol-pw"),
+        s("login carol wrong password", "GET", "/buckets", auth="carol:nope"),
+        s("carol reads own account", "GET", A + "/carol", auth="carol:carol-pw"),
+        s("carol reads other account", "GET", A + "/gina", auth="carol:carol-pw"),
+        s("carol lists accounts", "GET", A, auth="carol:carol-pw"),
+        s("admin lists accounts", "GET", A + "?_sort=id", auth="admin"),
+        s("carol changes password", "PATCH", A + "/carol", {"data": {"password": "carol-pw2"}}, auth="carol:carol-pw"),
+        s("carol old password", "GET", "/buckets", auth="carol:carol-pw"),
+        s("carol new password", "GET", A + "/carol", auth="carol:carol-pw2"),
+        s("carol permissions", "GET", "/permissions?_sort=uri", auth="carol:carol-pw2"),
+        s("carol creates bucket", "PUT", "/buckets/carols", {}, auth="carol:carol-pw2"),
+        s("carol deletes own account", "DELETE", A + "/carol", auth="carol:carol-pw2"),
+        s("admin deletes gina", "DELETE", A + "/gina", auth="admin"),
+        s("accounts anonymous", "GET", A, auth=None),
+    ]
+
+
+def cleanup():
+    return [
+        s("delete bucket bob", "DELETE", B, auth="bob"),
+        s("delete bucket", "DELETE", B),
+        s("get deleted bucket", "GET", B),
+        s("delete buckets", "DELETE", "/buckets"),
+        s("flush", "POST", "/__flush__", auth=None),
+        s("after flush", "GET", "/buckets"),
+    ]
+
+
+def corpus():
+    return (
+        service()
+        + buckets()
+        + collections()
+        + records()
+        + groups()
+        + sharing()
+        + default_bucket()
+        + batch()
+        + cors()
+        + permissions_endpoint()
+        + history()
+        + accounts()
+        + cleanup()
+    )
