@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 def make_config(global_config=None, **raw_settings):
     """The Pyramid configuration of the whole server, ready to make an app."""
-    from kinto_server import authentication, plugins, settings
+    from kinto_server import authentication, config_file, plugins, settings
 
     typed = settings.load(raw_settings)
     typed["handle_exceptions"] = False  # Our exception views answer, not cornice's.
@@ -23,6 +23,7 @@ def make_config(global_config=None, **raw_settings):
     # plugins' objects in GET /v1/permissions: (uri, permissions held) -> entry or None
     registry.permission_entries_extra = []
     registry.authentication_sources = dict(authentication.SOURCES)
+    registry.config_file = config_file.describe((global_config or {}).get("__file__"))
 
     config.include("kinto_server.request")
     config.include("cornice")

@@ -44,12 +44,18 @@ class ERRORS(enum.IntEnum):
     SERVICE_DEPRECATED = 202
 
 
+# Kinto's 404 of a missing object carries no message, only its details.
+NO_MESSAGE = ""
+
+
 def error_body(code, errno, message=None, details=None, error=None):
     """The JSON body of an error response, as a dict."""
     if error is None and code in (400, 406, 415) and errno == ERRORS.INVALID_PARAMETERS:
         error = "Invalid parameters"
     reason = error or httpexceptions.status_map[code].title
-    body = {"code": code, "errno": int(errno), "error": reason, "message": message or reason}
+    body = {"code": code, "errno": int(errno), "error": reason}
+    if message != NO_MESSAGE:
+        body["message"] = message or reason
     if code >= 500:
         body["info"] = ERROR_INFO_URL  # As Kinto: a pointer for server-side failures only.
     if details is not None:
@@ -77,17 +83,38 @@ def json_error(code, errno, message=None, details=None, headers=None):
     return response
 
 
+def validation_message(error):
+    """Kinto's message for a validation error: the description alone when it
+    names the field already, else ``<name> in <location>: <description>``."""
+    name, location, description = error.get("name"), error.get("location") or "body", error.get("description") or ""
+    if name is None:
+        return f"{location}: {description}"
+    if str(name) in description:
+        return description
+    return f"{name} in {location}: {description}"
+
+
+def not_a_mapping(value):
+    """Colander's wording for a value that should be an object, as Kinto says it."""
+    return f'"{value}" is not a mapping type: Does not implement dict-like functionality.'
+
+
+def validation_details(errors):
+    """The ``details`` of a 400, ordered by field name as Kinto orders them."""
+    return sorted(errors, key=lambda error: str(error.get("name")))
+
+
 def invalid_parameters(location, name, description):
     """A 400 errno 107 naming the failing field, as cornice validation errors do."""
     details = [{"location": location, "name": name, "description": description}]
-    message = f"{name} in {location}: {description}" if name else description
-    return http_error(400, ERRORS.INVALID_PARAMETERS, message=message, details=details)
+    return http_error(400, ERRORS.INVALID_PARAMETERS, message=validation_message(details[0]), details=details)
 
 
-def invalid_object_id():
-    """Kinto's 400 for an id that is not one, in the path or in a body."""
-    details = [{"location": "path", "name": None, "description": "Invalid object id"}]
-    return http_error(400, ERRORS.INVALID_PARAMETERS, "path: Invalid object id", details)
+def invalid_object_id(kind="object"):
+    """Kinto's 400 for an id that is not one, in the path or in a body (the
+    personal bucket names the kind of id: ``Invalid collection id``)."""
+    details = [{"location": "path", "name": None, "description": f"Invalid {kind} id"}]
+    return http_error(400, ERRORS.INVALID_PARAMETERS, f"path: Invalid {kind} id", details)
 
 
 def unsupported_header(code, header):
@@ -102,13 +129,13 @@ def cornice_errors_to_response(request):
     status = getattr(request.errors, "status", 400)
     if status == 415:
         return unsupported_header(415, "Content-Type")
-    errors = list(request.errors)
-    first = errors[0] if errors else {}
-    name = first.get("name") or ""
-    location = first.get("location") or "body"
-    description = first.get("description") or "Invalid parameters"
-    message = f"{name} in {location}: {description}" if name else description
-    return json_error(status, ERRORS.INVALID_PARAMETERS, message=message, details=errors)
+    return invalid_request(status, list(request.errors))
+
+
+def invalid_request(status, errors):
+    """A 400 (errno 107) listing ``errors``; its message describes the first."""
+    details = validation_details(errors) or [{"location": "body", "name": None, "description": "Invalid parameters"}]
+    return json_error(status, ERRORS.INVALID_PARAMETERS, validation_message(details[0]), details)
 
 
 class BackendUnavailable(Exception):

@@ -10,6 +10,7 @@ from pyramid.httpexceptions import HTTPTemporaryRedirect
 from kinto_server.errors import ERRORS, json_error
 
 PREFIX = "/v1"
+REDIRECT_CACHE_SECONDS = 3600
 _OTHER_VERSION = re.compile(r"^/v\d+(/|$)")
 
 
@@ -18,7 +19,10 @@ def _redirect(request, path):
     location = quote(request.script_name + path, safe="/:@!$&'()*+,;=-._~")
     if request.query_string:
         location += "?" + request.query_string
-    return HTTPTemporaryRedirect(location=location)
+    # As Kinto: clients may cache the redirection for an hour.
+    redirect = HTTPTemporaryRedirect(location=location)
+    redirect.cache_expires(REDIRECT_CACHE_SECONDS)
+    return redirect
 
 
 def _undecodable_url(request):

@@ -6,7 +6,8 @@ mistake in production cannot expose a wipe-everything endpoint.
 """
 
 from cornice import Service
-from pyramid.response import Response
+
+from kinto_server.views.rendering import json_response
 
 flush = Service(name="flush", path="/__flush__", description="Remove everything (test servers only)")
 
@@ -16,9 +17,13 @@ def post_flush(request):
     registry = request.registry
     for backend in (registry.storage, registry.permission, registry.cache):
         backend.flush()
-    return Response(status=202)
+    return json_response({}, status=202)
 
 
 def includeme(config):
     if config.registry.settings["flush_endpoint_enabled"]:
         config.add_cornice_service(flush)
+        config.registry.capabilities["flush_endpoint"] = {
+            "description": "The __flush__ endpoint can be used to remove all data from all backends.",
+            "url": "https://kinto.readthedocs.io/en/latest/api/1.x/flush.html",
+        }

@@ -17,12 +17,13 @@ from kinto_server.events import ResourceChanged
 from kinto_server.resources import lists
 from kinto_server.resources.target import ref_from_matchdict
 from kinto_server.resources.tree import BUCKET, ID_PATTERN, ObjectRef, ResourceType, parent_uri_of_list, ref_from_uri
-from kinto_server.views.rendering import HEAD_LIST_EXPOSED, LIST_EXPOSED, render
+from kinto_server.views.rendering import exposes, render
 
 HISTORY = ResourceType("history", "history", BUCKET, ("read",), lambda: str(uuid.uuid4()))
 
 history = Service(name="history", path="/buckets/{bucket_id}/history", error_handler=cornice_errors_to_response)
 history.path_patterns = {"bucket_id": ID_PATTERN.pattern}  # Read by the OpenAPI description.
+exposes(history, listing=True)
 
 
 def _readers(registry, ref):
@@ -78,7 +79,7 @@ def _bucket(request):
 def get_history(request):
     is_head = request.method == "HEAD"
     outcome = lists.list_objects(request, _bucket(request), HISTORY, count=is_head)
-    return render(request, outcome, HEAD_LIST_EXPOSED if is_head else LIST_EXPOSED)
+    return render(request, outcome)
 
 
 @history.delete()

@@ -149,13 +149,16 @@ def delete_objects(request, parent_ref, resource):
     # rule): _limit, _sort, filters and _token pick what is deleted, and
     # Next-Page leads to the rest.
     page, headers = paged(request, query, fetcher(storage.list_all, resource.name, parent_id, query, object_ids))
-    doomed = {obj["id"] for obj in page}
+    doomed = {obj["id"]: position for position, obj in enumerate(page)}
     # The filters again: an object changed since it was listed is left alone.
     tombstones = (
-        storage.delete_all(resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=doomed)
+        storage.delete_all(
+            resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=list(doomed)
+        )
         if doomed
         else []
     )
+    tombstones.sort(key=lambda tombstone: doomed[tombstone["id"]])  # In the page's order, as Kinto.
     parent_ids = parent_ref.ids if parent_ref is not None else ()
     for tombstone in tombstones:
         ref = ObjectRef(resource, parent_ids + (tombstone["id"],))

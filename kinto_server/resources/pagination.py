@@ -57,7 +57,7 @@ def encode(settings, last_key):
 
 def decode(settings, token):
     """The last object key stored in ``token``; 400 if invalid or expired."""
-    error = invalid_parameters("querystring", "_token", "Invalid pagination token")
+    error = invalid_parameters("querystring", None, "_token has invalid content")
     try:
         payload, _, signature = token.encode("ascii").partition(b".")
         if not hmac.compare_digest(_signature(_secret(settings), payload).encode("ascii"), signature):
@@ -79,10 +79,11 @@ def decode(settings, token):
 
 
 def next_page_url(request, token, limit):
-    """The current URL with ``_token`` (and ``_limit``) set for the next page."""
-    params = [(k, v) for k, v in request.GET.items() if k not in ("_token", "_limit")]
-    params.append(("_limit", str(limit)))
-    params.append(("_token", token))
+    """The current URL with ``_token`` (and ``_limit``) set for the next page:
+    the other parameters stay in their order, as Kinto writes it."""
+    params = dict(request.GET.items())
+    params["_limit"] = str(limit)
+    params["_token"] = token
     settings = request.registry.settings
     scheme = settings["http_scheme"] or request.scheme
     host = settings["http_host"] or request.host

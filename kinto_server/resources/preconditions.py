@@ -27,7 +27,7 @@ def _parse(request, name):
         return "*"
     if len(value) > 2 and value[0] == '"' and value[-1] == '"' and value[1:-1].isdigit():
         return int(value[1:-1])
-    raise invalid_parameters("header", name, "Invalid value for " + name)
+    raise invalid_parameters("header", name, "The value should be integer between double quotes.")
 
 
 def modified_meanwhile(current_timestamp=None, existing=None):

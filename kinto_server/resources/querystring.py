@@ -62,8 +62,13 @@ def _finite(value):
 def _timestamp(param, text):
     value = native_value(text.strip('"'))
     if not isinstance(value, int) or isinstance(value, bool):
-        raise invalid_parameters("querystring", param, "The value should be an integer")
+        raise invalid_parameters("querystring", param, not_a_number(text))
     return value
+
+
+def not_a_number(text):
+    """Colander's wording, which Kinto's clients see."""
+    return f'"{text}" is not a number'
 
 
 def _split_operator(param):
@@ -105,6 +110,13 @@ def _parse_sort(text):
     return tuple(sorting) or DEFAULT_SORT
 
 
+def _with_tiebreak(sorting):
+    """As Kinto: objects equal on the requested fields come newest first."""
+    if any(sort.field == "last_modified" for sort in sorting):
+        return sorting
+    return (*sorting, *DEFAULT_SORT)
+
+
 def parse_fields(text):
     """The names of ``_fields`` (dotted for nested ones)."""
     return [name.strip() for name in text.split(",") if name.strip()]
@@ -114,9 +126,9 @@ def _parse_limit(text):
     try:
         limit = int(text)
     except ValueError:
-        raise invalid_parameters("querystring", "_limit", "The value should be an integer") from None
+        raise invalid_parameters("querystring", "_limit", not_a_number(text)) from None
     if limit < 0:
-        raise invalid_parameters("querystring", "_limit", "The value should be a positive integer")
+        raise invalid_parameters("querystring", "_limit", f"{limit} is less than minimum value 0")
     if limit > MAX_LIMIT:
         raise invalid_parameters("querystring", "_limit", f"{limit} is greater than maximum value {MAX_LIMIT}")
     return limit or None  # 0 means no explicit limit, as in Kinto.
@@ -151,6 +163,7 @@ def parse(params, settings):
         elif param == "_sort":
             query.sorting = _parse_sort(text)
             _check_size(query, settings, param, None)
+            query.sorting = _with_tiebreak(query.sorting)
         elif param == "_limit":
             query.limit = _parse_limit(text)
         elif param == "_fields":

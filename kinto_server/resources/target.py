@@ -2,14 +2,14 @@
 there, loaded together so a request costs one storage and one permission
 lookup before it acts."""
 
-from kinto_server.errors import ERRORS, http_error, invalid_object_id
+from kinto_server.errors import ERRORS, NO_MESSAGE, http_error, invalid_object_id
 from kinto_server.resources.access import Access, base_principals, forbidden
 from kinto_server.resources.tree import ObjectRef, is_valid_id
 
 
 def not_found(ref, errno=ERRORS.INVALID_RESOURCE_ID):
     details = {"id": ref.object_id, "resource_name": ref.resource.name}
-    return http_error(404, errno, "The resource you are looking for could not be found.", details)
+    return http_error(404, errno, NO_MESSAGE, details)
 
 
 def ref_from_matchdict(request, resource, matchdict, include_self=True):
@@ -24,13 +24,15 @@ def ref_from_matchdict(request, resource, matchdict, include_self=True):
         return None
     ids = []
     max_length = request.registry.settings["max_id_length"]
+    default_bucket = request.registry.default_bucket
     for rtype in reversed(chain):
         object_id = matchdict[f"{rtype.name}_id"]
         if not is_valid_id(object_id) or len(object_id) > max_length:
-            raise invalid_object_id()
+            # Kinto's personal bucket checks its collection ids itself.
+            in_default = default_bucket is not None and ids == ["default"] and rtype.name == "collection"
+            raise invalid_object_id("collection" if in_default else "object")
         ids.append(object_id)
     ref = ObjectRef(chain[0], tuple(ids))
-    default_bucket = request.registry.default_bucket
     if default_bucket is not None and ids[0] == "default":
         ref = default_bucket.resolve(request, ref)
     return ref

@@ -19,7 +19,7 @@ import referencing.exceptions
 import ujson
 from jsonschema import validators
 
-from kinto_server.errors import invalid_parameters
+from kinto_server.errors import invalid_parameters, not_a_mapping
 from kinto_server.resources.tree import BUCKET, COLLECTION, RECORD
 
 IGNORED_FIELDS = ("id", "last_modified", "schema")
@@ -64,11 +64,13 @@ def validator_for(schema):
 def check_schema(field, schema):
     """400 unless ``schema`` is a valid JSON schema."""
     if not isinstance(schema, dict):
-        raise invalid_parameters("body", f"data.{field}", "The schema should be a JSON object")
+        raise invalid_parameters("body", f"data.{field}", not_a_mapping(schema))
     try:
         validators.validator_for(schema, default=jsonschema.Draft7Validator).check_schema(schema)
     except jsonschema.SchemaError as error:
-        raise invalid_parameters("body", f"data.{field}", error.message) from None
+        # Kinto's wording: the last key of the failing path, then the message.
+        where = str(error.path[-1]) if error.path else ""
+        raise invalid_parameters("body", f"data.{field}", where + error.message) from None
     remote = _remote_reference(schema)
     if remote is not None:
         message = f"Only references inside the schema (#...) are allowed, not {remote!r}"

@@ -4,7 +4,7 @@ from cornice import Service
 
 from kinto_server.errors import cornice_errors_to_response
 from kinto_server.resources.user_permissions import list_user_permissions
-from kinto_server.views.rendering import LIST_EXPOSED, render
+from kinto_server.views.rendering import exposes, render
 
 permissions = Service(
     name="permissions",
@@ -12,11 +12,13 @@ permissions = Service(
     description="Objects the user has permissions on",
     error_handler=cornice_errors_to_response,
 )
+exposes(permissions, listing=True)
 
 
 @permissions.get()
 def get_permissions(request):
-    return render(request, list_user_permissions(request), LIST_EXPOSED)
+    # Pyramid routes HEAD here too: HEAD counts.
+    return render(request, list_user_permissions(request, count=request.method == "HEAD"))
 
 
 def includeme(config):

@@ -16,16 +16,26 @@ def dumps(body):
     return ujson.dumps(body, escape_forward_slashes=False, ensure_ascii=False).encode("utf-8")
 
 
-def json_response(body, status=200, headers=None, exposed=BASE_EXPOSED):
+def exposes(service, listing):
+    """Declare what ``service``'s GET and HEAD answers expose (the CORS
+    tween reads it); other methods expose the base list."""
+    if listing:
+        service.exposed = {"GET": LIST_EXPOSED, "HEAD": HEAD_LIST_EXPOSED}
+    else:
+        service.exposed = {"GET": OBJECT_EXPOSED, "HEAD": OBJECT_EXPOSED}
+    return service
+
+
+def json_response(body, status=200, headers=None):
     # The header list is built at once: setting headers one by one on a
     # Response scans the whole list each time (a quarter of a record read).
-    fields = {"Content-Type": JSON_CONTENT_TYPE, "Access-Control-Expose-Headers": ", ".join(exposed)}
+    fields = {"Content-Type": JSON_CONTENT_TYPE}
     if headers:
         fields.update(headers)
     return Response(body=dumps(body), status=status, headerlist=list(fields.items()))
 
 
-def render(request, outcome, exposed=BASE_EXPOSED):
+def render(request, outcome):
     body = {"data": outcome.data}
     if outcome.permissions is not None:
         body["permissions"] = outcome.permissions
@@ -34,4 +44,4 @@ def render(request, outcome, exposed=BASE_EXPOSED):
         headers.update(timestamp_headers(outcome.timestamp))
     if request.method in ("GET", "HEAD"):
         headers["Cache-Control"] = "no-cache, no-store"
-    return json_response(body, outcome.status, headers, exposed)
+    return json_response(body, outcome.status, headers)

@@ -9,7 +9,7 @@ from kinto_server.errors import cornice_errors_to_response
 from kinto_server.resources import lists, objects
 from kinto_server.resources.target import ref_from_matchdict
 from kinto_server.resources.tree import BUCKET, COLLECTION, GROUP, ID_PATTERN, RECORD
-from kinto_server.views.rendering import HEAD_LIST_EXPOSED, LIST_EXPOSED, OBJECT_EXPOSED, render
+from kinto_server.views.rendering import exposes, render
 from kinto_server.views.schemas import body_validator
 
 # Most requests are on records: their routes are matched first.
@@ -32,7 +32,7 @@ def plural_views(resource):
         # Pyramid routes HEAD to GET views; only HEAD counts the objects.
         is_head = request.method == "HEAD"
         outcome = lists.list_objects(request, parent(request), resource, count=is_head)
-        return render(request, outcome, HEAD_LIST_EXPOSED if is_head else LIST_EXPOSED)
+        return render(request, outcome)
 
     def post(request):
         body = request.validated["body"]
@@ -49,7 +49,7 @@ def object_views(resource):
         return ref_from_matchdict(request, resource, request.matchdict)
 
     def get(request):
-        return render(request, objects.get_object(request, ref(request)), OBJECT_EXPOSED)
+        return render(request, objects.get_object(request, ref(request)))
 
     def put(request):
         return render(request, objects.put_object(request, ref(request), request.validated["body"]))
@@ -84,6 +84,7 @@ def services():
                 error_handler=cornice_errors_to_response,
             )
             service.listing = kind == "plural"
+            exposes(service, listing=service.listing)
             # Read by the OpenAPI description.
             service.path_patterns = dict.fromkeys(re.findall(r"{(\w+)}", path), ID_PATTERN.pattern)
             for method, view in views.items():

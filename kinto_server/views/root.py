@@ -30,6 +30,7 @@ def get_hello(request):
             "explicit_permissions": True,
         },
         "capabilities": dict(request.registry.capabilities),
+        "config": request.registry.config_file,
     }
     if settings["eos"]:
         body["eos"] = settings["eos"]

@@ -5,8 +5,9 @@ import math
 import colander
 import ujson
 
+from kinto_server.errors import not_a_mapping
 from kinto_server.resources import invariants, patching
-from kinto_server.resources.tree import GROUP
+from kinto_server.resources.tree import COLLECTION, GROUP
 
 JSON_CONTENT_TYPES = ("application/json",)
 JSON_PATCH_OPERATIONS = ("test", "add", "remove", "replace", "move", "copy")
@@ -40,6 +41,8 @@ def data_schema(resource):
     if resource is GROUP:
         members = _Members(name="members", missing=colander.drop)
         schema.add(members)
+    if resource is COLLECTION:
+        schema.add(colander.SchemaNode(colander.Int(), name="cache_expires", missing=colander.drop))
     return schema
 
 
@@ -67,6 +70,7 @@ def parse_json_body(request):
         body = ujson.loads(request.body)
     except (ValueError, RecursionError) as error:
         request.errors.add("body", "", f"Invalid JSON: {error}")
+        request.errors.add("body", "", "Required")  # As Kinto: the body is then missing too.
         return None
     problem = _problem(body, request.registry.settings["max_json_depth"])
     if problem:
@@ -146,10 +150,15 @@ def body_validator(resource):
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            request.errors.add("body", "", "The body should be a JSON object")
+            request.errors.add("body", "", not_a_mapping(body))
             return
-        if "data" in body and not isinstance(body["data"], dict):
-            request.errors.add("body", "data", "The data should be a JSON object")
+        for field in ("data", "permissions"):
+            if field in body and not isinstance(body[field], dict):
+                request.errors.add("body", field, not_a_mapping(body[field]))
+                return
+        unknown = [p for p in body.get("permissions", {}) if p not in resource.permissions]
+        if unknown:
+            request.errors.add("body", "permissions", f'"{unknown[0]}" is not one of {", ".join(resource.permissions)}')
             return
         try:
             request.validated["body"] = schema.deserialize(body)

@@ -12,7 +12,7 @@ import re
 from cornice import Service
 
 from kinto_server.authentication import basic_credentials
-from kinto_server.errors import cornice_errors_to_response, invalid_parameters
+from kinto_server.errors import cornice_errors_to_response, invalid_object_id, invalid_parameters
 from kinto_server.plugins.accounts.passwords import hash_password
 from kinto_server.plugins.accounts.policy import ACCOUNT_PREFIX, PARENT_ID, RESOURCE_NAME
 from kinto_server.resources import preconditions, querystring
@@ -22,7 +22,7 @@ from kinto_server.resources.objects import Outcome
 from kinto_server.resources.target import not_found
 from kinto_server.resources.tree import ObjectRef, ResourceType
 from kinto_server.storage import ObjectExistsError
-from kinto_server.views.rendering import LIST_EXPOSED, OBJECT_EXPOSED, render
+from kinto_server.views.rendering import exposes, render
 from kinto_server.views.schemas import parse_json_body
 
 ACCOUNT_ID = re.compile(r"^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$")
@@ -31,6 +31,8 @@ ACCOUNT = ResourceType("account", "accounts", None, ("read", "write"), None)
 accounts = Service(name="accounts", path="/accounts", error_handler=cornice_errors_to_response)
 account = Service(name="account", path="/accounts/{id}", error_handler=cornice_errors_to_response)
 account.path_patterns = {"id": ACCOUNT_ID.pattern}  # Read by the OpenAPI description.
+exposes(accounts, listing=True)
+exposes(account, listing=False)
 
 
 def _principals_in(request, setting):
@@ -83,9 +85,9 @@ def _checked_new_id(request, account_id):
     if account_id is None:
         if request.authenticated_userid is not None:
             raise invalid_parameters("body", "data.id", "Accounts must have an ID.")
-        raise invalid_parameters("body", "data.id", "Required")
+        raise invalid_parameters("body", "data.id", "data.id in body: Required")  # Kinto's wording.
     if not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
-        raise invalid_parameters("body", "data.id", "Invalid account id")
+        raise invalid_object_id()
     credentials = basic_credentials(request)
     is_admin = _principals_in(request, "account_write_principals")
     if credentials is not None and not is_admin and credentials[0] != account_id:
@@ -151,15 +153,13 @@ def list_accounts(request):
     fetch = fetcher(request.registry.storage.list_all, RESOURCE_NAME, PARENT_ID, query, object_ids)
     found, headers = paged(request, query, fetch)
     timestamp = request.registry.storage.resource_timestamp(resource_name=RESOURCE_NAME, parent_id=PARENT_ID)
-    return render(
-        request, Outcome([_shown(a) for a in found], None, timestamp=timestamp, headers=headers), LIST_EXPOSED
-    )
+    return render(request, Outcome([_shown(a) for a in found], None, timestamp=timestamp, headers=headers))
 
 
 def _existing(request, account_id, permission):
     """The stored account, after checking the caller may ``permission`` it."""
     if not ACCOUNT_ID.fullmatch(account_id):
-        raise invalid_parameters("path", "id", "Invalid account id")
+        raise invalid_object_id()
     existing = _stored(request, account_id)
     if not _can(request, account_id, permission):
         raise forbidden(request)
@@ -174,7 +174,7 @@ def get_account(request):
     existing = _existing(request, request.matchdict["id"], "read")
     acl = request.registry.permission.get_object_permissions(object_uri=_ace_uri(existing["id"]))
     permissions = {perm: sorted(p) for perm, p in acl.items()}
-    return render(request, Outcome(_shown(existing), permissions, timestamp=existing["last_modified"]), OBJECT_EXPOSED)
+    return render(request, Outcome(_shown(existing), permissions, timestamp=existing["last_modified"]))
 
 
 @account.put(validators=(validate_account_body,))
@@ -182,7 +182,7 @@ def put_account(request):
     account_id = request.matchdict["id"]
     data = request.validated["data"]
     if data.get("id", account_id) != account_id:
-        raise invalid_parameters("body", "data.id", "Object id does not match existing object")
+        raise invalid_parameters("body", "id", "Object id does not match existing object")
     if ACCOUNT_ID.fullmatch(account_id) and _stored(request, account_id) is None:
         return render(request, _create(request, account_id, data))
     existing = _existing(request, account_id, "write")
@@ -195,7 +195,7 @@ def patch_account(request):
     existing = _existing(request, account_id, "write")
     changes = request.validated["data"]
     if changes.get("id", account_id) != account_id:
-        raise invalid_parameters("body", "data.id", "Object id does not match existing object")
+        raise invalid_parameters("body", "id", "Object id does not match existing object")
     data = {**{k: v for k, v in existing.items() if k != "password"}, **changes}
     return render(request, _write(request, account_id, data, existing))
 
