@@ -17,9 +17,8 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
 
 from kinto_server.errors import invalid_request
-from kinto_server.views.rendering import BASE_EXPOSED, dumps
+from kinto_server.views.rendering import BASE_EXPOSED, SECURITY_HEADERS, dumps
 
-CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
 MANDATORY = "this header is mandatory"
 
 
@@ -113,8 +112,9 @@ class Cors:
             allowed = _allowed_origin(self.origins, origin)
             if allowed:
                 headers["Access-Control-Allow-Origin"] = allowed
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if not getattr(response, "has_security_headers", False):
+            for name, value in SECURITY_HEADERS.items():
+                headers.setdefault(name, value)
         return response
 
 

@@ -6,6 +6,11 @@ from pyramid.response import Response
 from kinto_server.errors import JSON_CONTENT_TYPE
 from kinto_server.resources.preconditions import timestamp_headers
 
+# On every answer (the CORS tween adds them to those not built here).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; ",
+}
 BASE_EXPOSED = ("Backoff", "Retry-After", "Alert", "Content-Length", "Content-Type")
 OBJECT_EXPOSED = BASE_EXPOSED + ("Last-Modified", "ETag", "Cache-Control", "Expires", "Pragma")
 LIST_EXPOSED = OBJECT_EXPOSED + ("Next-Page",)
@@ -29,10 +34,12 @@ def exposes(service, listing):
 def json_response(body, status=200, headers=None):
     # The header list is built at once: setting headers one by one on a
     # Response scans the whole list each time (a quarter of a record read).
-    fields = {"Content-Type": JSON_CONTENT_TYPE}
+    fields = {"Content-Type": JSON_CONTENT_TYPE, **SECURITY_HEADERS}
     if headers:
         fields.update(headers)
-    return Response(body=dumps(body), status=status, headerlist=list(fields.items()))
+    response = Response(body=dumps(body), status=status, headerlist=list(fields.items()))
+    response.has_security_headers = True
+    return response
 
 
 def render(request, outcome):
