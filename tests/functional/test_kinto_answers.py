@@ -3,6 +3,7 @@ found ours different (issue 11): statuses, headers and bodies."""
 
 import hashlib
 import json
+from datetime import datetime
 
 import pytest
 from webtest import TestApp
@@ -189,7 +190,7 @@ def test_the_root_describes_the_ini_it_was_started_with(make_app, tmp_path):
     config = TestApp(main({"__file__": str(ini)}, **settings)).get("/v1/").json["config"]
     assert config["path"] == str(ini)
     assert config["hash"] == hashlib.sha256(b"[app:main]\n").hexdigest()
-    assert config["modified"].startswith(str(ini.stat().st_mtime_ns // 10**9)[:0])  # An ISO date, read at start.
+    assert datetime.fromisoformat(config["modified"]).timestamp() == pytest.approx(ini.stat().st_mtime, abs=1)
     assert make_app().get("/v1/").json["config"] is None
 
 
@@ -315,3 +316,14 @@ def test_a_plural_delete_answers_in_the_order_of_its_page(app):
     listed = [r["id"] for r in app.get(records_url() + "?has_k=true", headers=ALICE).json["data"]]
     deleted = [r["id"] for r in app.delete(records_url() + "?has_k=true", headers=ALICE).json["data"]]
     assert deleted == listed == ["x3", "x2", "x1"]
+
+
+def test_the_permissions_list_is_dated_and_counted(make_app):
+    app = make_app(**{"kinto.experimental_permissions_endpoint": "true"})
+    create_bucket(app)
+    listing = app.get("/v1/permissions", headers=ALICE)
+    assert listing.headers["ETag"].strip('"').isdigit()
+    assert "Last-Modified" in listing.headers
+    head = app.head("/v1/permissions", headers=ALICE)
+    assert head.headers["Total-Objects"] == head.headers["Total-Records"] == str(len(listing.json["data"]))
+    assert head.body == b""
