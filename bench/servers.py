@@ -79,6 +79,12 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def port_is_free(port):
+    """Nothing listens on 127.0.0.1:port (a connection is refused)."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 def ensure_kinto():
     """Kinto 26 from PyPI in bench/kinto-venv (never a project dependency)."""
     python = KINTO_VENV / "bin" / "python"
@@ -112,13 +118,13 @@ class Server:
     """One server; ``kind`` is ours, kinto or bare. Ours may run several
     worker processes on one port (``kinto_server start --workers``)."""
 
-    def __init__(self, kind, backend, workdir, workers=1, profile=BENCH_PROFILE):
+    def __init__(self, kind, backend, workdir, workers=1, profile=BENCH_PROFILE, port=None):
         self.kind, self.backend, self.workdir = kind, backend, Path(workdir)
         self.profile = profile
         self.workers = workers
         self.name = kind if workers == 1 else f"{kind}-{workers}w"
         self.database = "bench_" + self.name.replace("-", "_")
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
@@ -145,6 +151,8 @@ class Server:
         return command + [f"--workers={self.workers}"]
 
     def start(self):
+        if not port_is_free(self.port):
+            raise RuntimeError(f"port {self.port} is in use: stop what listens there first")
         ini = self._ini() if self.kind != "bare" else None
         if self.backend == "postgresql" and self.kind != "bare":
             migrate = (

@@ -122,7 +122,7 @@ DEFAULTS = {
     "account_login_failures_limit": (10, as_int),
     "account_login_failures_window_seconds": (60, as_int),
     # Flush plugin (test servers only).
-    "flush_endpoint_enabled": (False, as_bool),
+    "flush_endpoint_enabled": (True, as_bool),
     # History plugin.
     "history.exclude_resources": ([], as_list),
 }

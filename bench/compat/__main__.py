@@ -3,13 +3,16 @@
     python bench/compat                       # both backends (make compat)
     python bench/compat --backend memory --only 'records|batch'
     python bench/compat --show-known          # also print accepted differences
+    python bench/compat --stage clients       # only kinto-http.py's functional tests
 
 Kinto runs from PyPI in bench/kinto-venv (installed on first use, never a
 project dependency); both servers get the same settings. Every step of
 corpus.py goes to both, their answers are normalised (normalise.py), and
 each difference of status, header or body is printed, except those listed
-in known.py, which the README lists under "Differences from Kinto". Exits
-with 1 when an unexplained difference is found.
+in known.py, which the README lists under "Differences from Kinto". Then
+kinto-http.py's own functional tests run against this server (clients.py).
+Exits with 1 when an unexplained difference or an unexpected test outcome
+is found.
 """
 
 import argparse
@@ -22,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import requests  # noqa: E402
+from clients import run_client_suite  # noqa: E402
 from corpus import corpus  # noqa: E402
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
@@ -37,7 +41,6 @@ kinto.account_read_principals = account:admin
 kinto.account_write_principals = account:admin
 kinto.experimental_permissions_endpoint = true
 kinto.experimental_collection_schema_validation = true
-kinto.flush_endpoint_enabled = true
 kinto.batch_max_requests = 25
 """
 
@@ -86,21 +89,29 @@ def main():
     parser.add_argument("--backend", choices=("memory", "postgresql", "both"), default="both")
     parser.add_argument("--only", help="regular expression on step labels to report")
     parser.add_argument("--show-known", action="store_true")
+    parser.add_argument("--stage", choices=("replay", "clients", "all"), default="all")
     args = parser.parse_args()
     backends = ("memory", "postgresql") if args.backend == "both" else (args.backend,)
-    steps = corpus()
-    total_unexplained = 0
+    problems = 0
     summary = []
     with tempfile.TemporaryDirectory() as workdir:
         for backend in backends:
-            count, differing, unexplained, known = replay(backend, steps, args.only, args.show_known, workdir)
-            total_unexplained += unexplained
-            summary.append(
-                f"{backend}: {count} requests, {differing} answers differ; "
-                f"{unexplained} unexplained differences, {known} known (README)"
-            )
+            if args.stage in ("replay", "all"):
+                steps = corpus()
+                count, differing, unexplained, known = replay(backend, steps, args.only, args.show_known, workdir)
+                problems += unexplained
+                summary.append(
+                    f"{backend}: {count} requests, {differing} answers differ; "
+                    f"{unexplained} unexplained differences, {known} known (README)"
+                )
+            if args.stage in ("clients", "all"):
+                line, failures = run_client_suite(backend, workdir)
+                for failure in failures:
+                    print(failure)
+                problems += len(failures)
+                summary.append(line)
     print("\n".join(summary))
-    return 1 if total_unexplained else 0
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """``POST /v1/__flush__`` wipes every backend: for test servers only.
 
-Kinto turns it on by including the plugin; this server also requires
-``kinto.flush_endpoint_enabled = true``, so that listing the plugin by
-mistake in production cannot expose a wipe-everything endpoint.
+Including the plugin turns it on, as in Kinto (kinto-http.py's test
+configuration relies on it); ``kinto.flush_endpoint_enabled = false``
+turns it off again, e.g. for a fuzzer that must not wipe its fixtures.
 """
 
 from cornice import Service

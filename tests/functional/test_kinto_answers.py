@@ -195,7 +195,7 @@ def test_the_root_describes_the_ini_it_was_started_with(make_app, tmp_path):
 
 
 def test_the_flush_endpoint_is_announced_when_enabled(make_app):
-    app = make_app(**{"kinto.includes": "kinto.plugins.flush", "kinto.flush_endpoint_enabled": "true"})
+    app = make_app(**{"kinto.includes": "kinto.plugins.flush"})
     assert app.get("/v1/").json["capabilities"]["flush_endpoint"]["url"].endswith("/flush.html")
     flushed = app.post("/v1/__flush__", status=202)
     assert flushed.json == {}
