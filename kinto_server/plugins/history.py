@@ -4,7 +4,8 @@ resource name and ids, user, date, and the object's data and permissions).
 
 Whoever may read the bucket reads its whole history; others read the entries
 of the objects they could read when the change happened. Deleting a bucket
-deletes its history; bucket writers may also purge it (DELETE).
+deletes its history; bucket writers may also purge it (DELETE, which
+leaves tombstones as any plural DELETE).
 """
 
 import datetime
@@ -16,7 +17,7 @@ from kinto_server.errors import cornice_errors_to_response
 from kinto_server.events import ResourceChanged
 from kinto_server.resources import lists
 from kinto_server.resources.target import ref_from_matchdict
-from kinto_server.resources.tree import BUCKET, ID_PATTERN, ObjectRef, ResourceType, parent_uri_of_list, ref_from_uri
+from kinto_server.resources.tree import BUCKET, ID_PATTERN, ObjectRef, ResourceType, ref_from_uri
 from kinto_server.views.rendering import exposes, render
 
 HISTORY = ResourceType("history", "history", BUCKET, ("read",), lambda: str(uuid.uuid4()))
@@ -84,10 +85,9 @@ def get_history(request):
 
 @history.delete()
 def delete_history(request):
-    bucket = _bucket(request)
-    outcome = lists.delete_objects(request, bucket, HISTORY)
-    parent_id = parent_uri_of_list(HISTORY, bucket.ids)
-    request.registry.storage.purge_deleted(resource_name=HISTORY.name, parent_id=parent_id)
+    # Tombstones stay, as for any plural DELETE: a client that mirrors the
+    # history through ``_since`` learns which entries went.
+    outcome = lists.delete_objects(request, _bucket(request), HISTORY)
     return render(request, outcome)
 
 

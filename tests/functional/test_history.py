@@ -78,6 +78,17 @@ def test_bucket_writers_can_purge_history(app):
     assert app.get(HISTORY, headers=ALICE).json["data"] == []
 
 
+def test_a_purged_history_leaves_tombstones_for_its_since_feed(app):
+    before = app.get(HISTORY, headers=ALICE)
+    ids = sorted(e["id"] for e in before.json["data"])
+    purged = app.delete(HISTORY, headers=ALICE)
+    assert sorted(e["id"] for e in purged.json["data"]) == ids
+    since = before.headers["ETag"].strip('"')
+    feed = app.get(f"{HISTORY}?_since={since}", headers=ALICE).json["data"]
+    assert sorted(e["id"] for e in feed) == ids
+    assert all(e["deleted"] for e in feed)
+
+
 def test_batch_changes_are_recorded(app):
     body = {
         "defaults": {"method": "PUT"},
