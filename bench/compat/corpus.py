@@ -311,6 +311,50 @@ def records():
     ]
 
 
+def nested_records():
+    """Nested fields and arrays: filters, _sort and _fields on them."""
+    N = B + "/collections/deep/records"
+    rows = [
+        ("d1", {"author": {"name": "ann", "age": 30}, "tags": ["a", "b"], "score": 1.5, "label": "x*y"}),
+        ("d2", {"author": {"name": "bob", "age": 25}, "tags": ["b", "c"], "score": 2, "label": "x_y"}),
+        ("d3", {"author": {"name": "cid"}, "tags": [], "score": None, "label": "100%"}),
+        ("d4", {"author": "nobody", "tags": ["a"], "score": "high"}),
+    ]
+    return [
+        s("create nested collection", "PUT", B + "/collections/deep", {}),
+        *[s(f"create nested record {rid}", "PUT", f"{N}/{rid}", {"data": data}) for rid, data in rows],
+        s("nested filter eq", "GET", N + "?author.name=ann"),
+        s("nested filter min", "GET", N + "?min_author.age=26"),
+        s("nested filter has", "GET", N + "?has_author.age=true&_sort=id"),
+        s("nested filter has false", "GET", N + "?has_author.age=false&_sort=id"),
+        s("nested _sort", "GET", N + "?_sort=author.age,id"),
+        s("nested _sort desc", "GET", N + "?_sort=-author.name,id"),
+        s("nested _fields", "GET", N + "?_fields=author.name&_sort=id"),
+        s("nested _fields two", "GET", N + "?_fields=author.name,tags&_sort=id"),
+        s("nested _fields on record", "GET", N + "/d1?_fields=author.age"),
+        s("nested _fields missing", "GET", N + "/d1?_fields=author.nope"),
+        s("filter contains array", "GET", N + '?contains_tags=["a"]&_sort=id'),
+        s("filter contains value", "GET", N + "?contains_tags=b&_sort=id"),
+        s("filter contains_any", "GET", N + '?contains_any_tags=["a","c"]&_sort=id'),
+        s("filter contains_any not a list", "GET", N + "?contains_any_tags=a&_sort=id"),
+        s("filter eq empty array", "GET", N + "?tags=[]"),
+        s("filter eq float", "GET", N + "?score=1.5"),
+        s("filter eq null", "GET", N + "?score=null&_sort=id"),
+        s("filter eq quoted string", "GET", N + '?score="high"'),
+        s("filter in strings", "GET", N + '?in_author.name="ann","cid"&_sort=id'),
+        s("filter like star literal", "GET", N + "?like_label=x*&_sort=id"),
+        s("filter like underscore", "GET", N + "?like_label=x_y&_sort=id"),
+        s("filter like percent", "GET", N + "?like_label=100%25&_sort=id"),
+        s("filter gt mixed types", "GET", N + "?gt_score=1&_sort=id"),
+        s("filter not nested", "GET", N + "?not_author.name=ann&_sort=id"),
+        s("filter exclude nested", "GET", N + "?exclude_author.name=ann,bob&_sort=id"),
+        s("filter on last_modified", "GET", N + "?gt_last_modified=0&_sort=id&_limit=2"),
+        s("filter last_modified not a number", "GET", N + "?gt_last_modified=abc"),
+        s("page on nested sort", "GET", N + "?_sort=author.name&_limit=1", save={"deep_page": "header:Next-Page"}),
+        s("nested _fields with _since", "GET", N + "?_since=0&_fields=tags&_sort=id"),
+    ]
+
+
 def groups():
     G = B + "/groups"
     return [
@@ -425,6 +469,88 @@ def batch():
         s("batch invalid JSON", "POST", "/batch", raw=b"{", headers=JSON),
         s("batch too many", "POST", "/batch", {"requests": [{"method": "GET", "path": "/"}] * 30}),
         s("batch GET", "GET", "/batch"),
+        s(
+            "batch create then read with ETags",
+            "POST",
+            "/batch",
+            {
+                "defaults": {"path": "/buckets/compat/collections/bulk/records/y"},
+                "requests": [
+                    {"method": "PUT", "body": {"data": {"v": 1}}},
+                    {"method": "GET"},
+                    {"method": "PUT", "body": {"data": {"v": 2}}, "headers": {"If-None-Match": "*"}},
+                    {"method": "DELETE", "headers": {"If-Match": '"1"'}},
+                    {"method": "GET", "path": "/buckets/compat/collections/bulk/records?_sort=v"},
+                ],
+            },
+            save={"y_etag": "responses.1.headers.ETag"},
+        ),
+        s(
+            "batch If-Match current",
+            "POST",
+            "/batch",
+            {
+                "requests": [
+                    {
+                        "method": "PATCH",
+                        "path": "/buckets/compat/collections/bulk/records/y",
+                        "body": {"data": {"v": 3}},
+                        "headers": {"If-Match": "{y_etag}"},
+                    },
+                    {
+                        "method": "PATCH",
+                        "path": "/buckets/compat/collections/bulk/records/y",
+                        "body": {"data": {"v": 4}},
+                        "headers": {"If-Match": "{y_etag}"},
+                    },
+                ]
+            },
+        ),
+        s(
+            "batch sub-request errors",
+            "POST",
+            "/batch",
+            {
+                "requests": [
+                    {"method": "PUT", "path": "/buckets/compat/collections/bulk/records/z", "body": {"data": 3}},
+                    {"method": "PUT", "path": "/buckets/compat/collections/a%20b"},
+                    {"method": "POST", "path": "/buckets/compat/collections/bulk/records", "body": "x"},
+                    {"method": "GET", "path": "/buckets/compat/collections/bulk/records?_limit=abc"},
+                    {"method": "DELETE", "path": "/buckets/compat/collections/bulk/records/missing"},
+                ]
+            },
+        ),
+        s(
+            "batch defaults headers and body merge",
+            "POST",
+            "/batch",
+            {
+                "defaults": {
+                    "method": "POST",
+                    "path": "/buckets/compat/collections/bulk/records",
+                    "body": {"data": {"kind": "default"}},
+                },
+                "requests": [{"body": {"data": {"n": 1}}}, {"body": {"permissions": {"read": ["system.Everyone"]}}}],
+            },
+        ),
+        s(
+            "batch as bob",
+            "POST",
+            "/batch",
+            {
+                "requests": [
+                    {"method": "GET", "path": "/buckets/compat/collections/bulk/records"},
+                    {"method": "PUT", "path": "/buckets/compat/collections/bulk/records/b1", "body": {"data": {}}},
+                ]
+            },
+            auth="bob",
+        ),
+        s("batch unknown attribute", "POST", "/batch", {"requests": [{"method": "GET", "path": "/", "frob": 1}]}),
+        s("batch defaults unknown attribute", "POST", "/batch", {"defaults": {"frob": 1}, "requests": [{"path": "/"}]}),
+        s("batch defaults not a mapping", "POST", "/batch", {"defaults": "x", "requests": [{"path": "/"}]}),
+        s("batch defaults bad method", "POST", "/batch", {"defaults": {"method": "FROB"}, "requests": [{"path": "/"}]}),
+        s("batch path without slash", "POST", "/batch", {"requests": [{"method": "GET", "path": "buckets"}]}),
+        s("batch lowercase method", "POST", "/batch", {"requests": [{"method": "get", "path": "/buckets"}]}),
     ]
 
 
@@ -476,14 +602,39 @@ def permissions_endpoint():
 def history():
     H = B + "/history"
     return [
-        s("history", "GET", H + "?_sort=last_modified&_limit=5"),
+        s("history", "GET", H + "?_sort=last_modified&_limit=5", save={"h0": "etag:ETag"}),
         s("history filtered", "GET", H + "?resource_name=collection&_sort=last_modified"),
         s("history bob", "GET", H, auth="bob"),
         s("history anonymous", "GET", H, auth=None),
         s("history head", "HEAD", H),
         s("history of missing bucket", "GET", "/buckets/missing/history"),
         s("history delete", "DELETE", H),
-        s("history after delete", "GET", H),
+        s("history after delete", "GET", H, save={"h1": "etag:ETag"}),
+        s(
+            "history write after purge",
+            "PUT",
+            B + "/collections/hist",
+            {"data": {"v": 1}},
+            save={"h_etag": "etag:ETag"},
+        ),
+        s("history record created", "PUT", B + "/collections/hist/records/h1", {"data": {"v": 1}}),
+        s("history record updated", "PATCH", B + "/collections/hist/records/h1", {"data": {"v": 2}}),
+        s("history record deleted", "DELETE", B + "/collections/hist/records/h1"),
+        s("history _since purge _fields", "GET", H + "?_since={h0}&_sort=last_modified&_fields=action"),
+        s("history _since", "GET", H + "?_since={h1}&_sort=last_modified"),
+        s("history _before _fields", "GET", H + "?_before={h1}&_sort=last_modified&_fields=action"),
+        s("history count since purge", "HEAD", H + "?_since={h0}"),
+        s("history filter action", "GET", H + "?action=delete"),
+        s("history filter uri", "GET", H + "?uri=/buckets/compat/collections/hist/records/h1&_sort=last_modified"),
+        s("history filter target field", "GET", H + "?target.data.v=2"),
+        s("history filter collection_id", "GET", H + "?collection_id=hist&_sort=-last_modified"),
+        s("history filter in action", "GET", H + "?in_action=create,update&_sort=last_modified"),
+        s("history _fields", "GET", H + "?_fields=action,uri&_sort=last_modified"),
+        s("history paginated", "GET", H + "?_limit=2&_sort=last_modified", save={"h_page": "header:Next-Page"}),
+        s("history since not a number", "GET", H + "?_since=abc"),
+        s("history of a record by bob", "GET", H + "?resource_name=record", auth="bob"),
+        s("history entry by id", "GET", H + "/abc"),
+        s("history POST", "POST", H, {}),
     ]
 
 
@@ -512,6 +663,53 @@ def accounts():
         s("carol deletes own account", "DELETE", A + "/carol", auth="carol:carol-pw2"),
         s("admin deletes gina", "DELETE", A + "/gina", auth="admin"),
         s("accounts anonymous", "GET", A, auth=None),
+        s("admin creates account for hal", "PUT", A + "/hal", {"data": {"password": "hal-pw"}}, auth="admin"),
+        s("admin posts account", "POST", A, {"data": {"id": "ivy", "password": "ivy-pw"}}, auth="admin"),
+        s("admin reads hal", "GET", A + "/hal", auth="admin"),
+        s("admin resets hal password", "PATCH", A + "/hal", {"data": {"password": "hal-pw2"}}, auth="admin"),
+        s("hal with new password", "GET", A + "/hal", auth="hal:hal-pw2"),
+        s("hal creates another account", "PUT", A + "/jay", {"data": {"password": "jay-pw"}}, auth="hal:hal-pw2"),
+        s("hal posts another account", "POST", A, {"data": {"id": "kim", "password": "x"}}, auth="hal:hal-pw2"),
+        s("hal patches ivy", "PATCH", A + "/ivy", {"data": {"password": "x"}}, auth="hal:hal-pw2"),
+        s("hal puts own account", "PUT", A + "/hal", {"data": {"password": "hal-pw3"}}, auth="hal:hal-pw2"),
+        s("hal patch without password", "PATCH", A + "/hal", {"data": {"nick": "h"}}, auth="hal:hal-pw3"),
+        s("hal password not a string", "PATCH", A + "/hal", {"data": {"password": 3}}, auth="hal:hal-pw3"),
+        s(
+            "hal changes permissions",
+            "PATCH",
+            A + "/hal",
+            {"permissions": {"read": ["system.Everyone"]}},
+            auth="hal:hal-pw3",
+        ),
+        s("anonymous reads shared account", "GET", A + "/hal", auth=None),
+        s(
+            "hal json-patch",
+            "PATCH",
+            A + "/hal",
+            [{"op": "add", "path": "/data/mood", "value": "ok"}],
+            headers={"Content-Type": "application/json-patch+json"},
+            auth="hal:hal-pw3",
+        ),
+        s(
+            "hal merge-patch",
+            "PATCH",
+            A + "/hal",
+            {"data": {"mood": None}},
+            headers={"Content-Type": "application/merge-patch+json"},
+            auth="hal:hal-pw3",
+        ),
+        s("hal empty patch", "PATCH", A + "/hal", {}, auth="hal:hal-pw3"),
+        s("hal unknown permission", "PATCH", A + "/hal", {"permissions": {"frob": []}}, auth="hal:hal-pw3"),
+        s("admin permissions", "GET", "/permissions?resource_name=account&_sort=uri", auth="admin"),
+        s("admin head accounts", "HEAD", A, auth="admin"),
+        s("admin accounts filtered", "GET", A + "?id=hal", auth="admin"),
+        s("admin accounts _fields", "GET", A + "?_fields=id&_sort=id", auth="admin"),
+        s("admin deletes accounts", "DELETE", A + "?id=ivy", auth="admin"),
+        s("admin reads missing account", "GET", A + "/nobody", auth="admin"),
+        s("hal plural delete", "DELETE", A, auth="hal:hal-pw3"),
+        s("hal gone", "GET", A + "/hal", auth="admin"),
+        s("admin accounts after deletes", "GET", A + "?_sort=id&_fields=id", auth="admin"),
+        s("delete missing account anonymous", "DELETE", A + "/nobody", auth=None),
     ]
 
 
@@ -532,6 +730,7 @@ def corpus():
         + buckets()
         + collections()
         + records()
+        + nested_records()
         + groups()
         + sharing()
         + default_bucket()

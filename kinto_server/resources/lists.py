@@ -103,14 +103,21 @@ def list_objects(request, parent_ref, resource, count=False):
     target = Target(request, parent_ref)
     object_ids = _visible_ids(request, target, resource, "read", _readable_permissions(resource))
     target.ensure_parents(include_self=True)
+    parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
+    return list_page(request, resource.name, parent_id, object_ids, count=count)
+
+
+def list_page(request, resource_name, parent_id, object_ids, count=False):
+    """The page a GET (or the count a HEAD) asks for, among ``object_ids``
+    (None: all) of that parent, once access is checked: its ETag is read in
+    the same statement as the objects (a change feed never skips a write)."""
     query = querystring.parse(request.GET, request.registry.settings)
     storage = request.registry.storage
-    parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
     headers = {}
     if count:
         # HEAD: the count and the ETag, no list.
         total, timestamp = storage.count_with_timestamp(
-            resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=object_ids
+            resource_name=resource_name, parent_id=parent_id, filters=query.filters, object_ids=object_ids
         )
         preconditions.check(request, timestamp)
         headers["Total-Objects"] = headers["Total-Records"] = str(total)
@@ -124,7 +131,7 @@ def list_objects(request, parent_ref, resource, count=False):
         return objects
 
     fetch = fetcher(
-        list_keeping_timestamp, resource.name, parent_id, query, object_ids, include_deleted=query.include_deleted
+        list_keeping_timestamp, resource_name, parent_id, query, object_ids, include_deleted=query.include_deleted
     )
     objects, page_headers = paged(request, query, fetch)
     timestamp = read["timestamp"]
@@ -139,30 +146,37 @@ def delete_objects(request, parent_ref, resource):
     target = Target(request, parent_ref)
     object_ids = _visible_ids(request, target, resource, "write", ("write",))
     target.ensure_parents(include_self=True)
+    parent_ids = parent_ref.ids if parent_ref is not None else ()
+
+    def forget(tombstone):
+        ref = ObjectRef(resource, parent_ids + (tombstone["id"],))
+        lifecycle.after_delete(request.registry, ref)
+        events.notify(request, "delete", ref, None, tombstone)
+
+    return delete_page(request, resource.name, parent_uri_of_list(resource, parent_ids), object_ids, forget)
+
+
+def delete_page(request, resource_name, parent_id, object_ids, forget):
+    """Delete the page a GET with the same querystring would list (Kinto's
+    rule: _limit, _sort, filters and _token pick what is deleted, and
+    Next-Page leads to the rest), among ``object_ids`` (None: all), once
+    access is checked; ``forget(tombstone)`` cleans up after each object."""
     query = querystring.parse(request.GET, request.registry.settings)
     storage = request.registry.storage
-    parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
-    timestamp = storage.resource_timestamp(resource_name=resource.name, parent_id=parent_id)
+    timestamp = storage.resource_timestamp(resource_name=resource_name, parent_id=parent_id)
     preconditions.check(request, timestamp)
-
-    # One page, as a GET with the same querystring would list it (Kinto's
-    # rule): _limit, _sort, filters and _token pick what is deleted, and
-    # Next-Page leads to the rest.
-    page, headers = paged(request, query, fetcher(storage.list_all, resource.name, parent_id, query, object_ids))
+    page, headers = paged(request, query, fetcher(storage.list_all, resource_name, parent_id, query, object_ids))
     doomed = {obj["id"]: position for position, obj in enumerate(page)}
     # The filters again: an object changed since it was listed is left alone.
     tombstones = (
         storage.delete_all(
-            resource_name=resource.name, parent_id=parent_id, filters=query.filters, object_ids=list(doomed)
+            resource_name=resource_name, parent_id=parent_id, filters=query.filters, object_ids=list(doomed)
         )
         if doomed
         else []
     )
     tombstones.sort(key=lambda tombstone: doomed[tombstone["id"]])  # In the page's order, as Kinto.
-    parent_ids = parent_ref.ids if parent_ref is not None else ()
     for tombstone in tombstones:
-        ref = ObjectRef(resource, parent_ids + (tombstone["id"],))
-        lifecycle.after_delete(request.registry, ref)
-        events.notify(request, "delete", ref, None, tombstone)
+        forget(tombstone)
     new_timestamp = max([t["last_modified"] for t in tombstones], default=timestamp)
     return Outcome(tombstones, None, timestamp=new_timestamp, headers=headers)

@@ -97,21 +97,23 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
 
 
 def project_fields(obj, fields):
-    """Keep only ``fields`` (dotted for nested ones), plus id and last_modified."""
+    """Keep only ``fields`` (dotted for nested ones), plus id and last_modified.
+    As Kinto: where a dotted name meets a value that is not an object, that
+    whole value is kept (``author.name`` of ``"author": "ann"`` is ``"ann"``)."""
     projected = {"id": obj["id"], "last_modified": obj["last_modified"]}
     if obj.get("deleted"):
         projected["deleted"] = True
     for name in fields:
         source, target = obj, projected
         parts = name.split(".")
-        for part in parts[:-1]:
-            if not isinstance(source, dict) or not isinstance(source.get(part), dict):
+        for depth, part in enumerate(parts):
+            if part not in source:
                 break
-            source = source[part]
-            target = target.setdefault(part, {})
-        else:
-            if isinstance(source, dict) and parts[-1] in source:
-                target[parts[-1]] = source[parts[-1]]
+            value = source[part]
+            if depth == len(parts) - 1 or not isinstance(value, dict):
+                target[part] = value
+                break
+            source, target = value, target.setdefault(part, {})
     return projected
 
 
@@ -187,7 +189,7 @@ def _require_write_or_404(request, target):
     raise forbidden(request)
 
 
-def _require_changes(body, patch_format):
+def require_changes(body, patch_format):
     """A PATCH must say something (Kinto's 400, its message as it words it)."""
     if patch_format != patching.JSON_PATCH and "data" not in body and "permissions" not in body:
         message = "Provide at least one of data or permissions"
@@ -197,7 +199,7 @@ def _require_changes(body, patch_format):
 
 
 def patch_object(request, ref, body, patch_format=patching.JSON):
-    _require_changes(body, patch_format)
+    require_changes(body, patch_format)
     target = Target(request, ref)
     _require_write_or_404(request, target)
     target.ensure_parents()

@@ -59,10 +59,10 @@ def _finite(value):
     return True
 
 
-def _timestamp(param, text):
+def _timestamp(param, text, description=None):
     value = native_value(text.strip('"'))
     if not isinstance(value, int) or isinstance(value, bool):
-        raise invalid_parameters("querystring", param, not_a_number(text))
+        raise invalid_parameters("querystring", param, description or not_a_number(text))
     return value
 
 
@@ -80,10 +80,11 @@ def _split_operator(param):
 
 def _filter_value(param, field_name, operator, text):
     if field_name == "last_modified":
+        invalid = f"Invalid value for {param}"  # Kinto's wording for filters (colander's for _since).
         if operator in (Operator.IN, Operator.EXCLUDE):
-            return [_timestamp(param, part) for part in text.split(",")]
+            return [_timestamp(param, part, invalid) for part in text.split(",")]
         if operator not in (Operator.HAS,):
-            return _timestamp(param, text)
+            return _timestamp(param, text, invalid)
     if operator in (Operator.IN, Operator.EXCLUDE):
         values = [native_value(part) for part in text.split(",")]
         return [str(v) for v in values] if field_name == "id" else values

@@ -50,8 +50,14 @@ class SubRequestsSchema(colander.SequenceSchema):
     request = SubRequestSchema()
 
 
+class DefaultsSchema(SubRequestSchema):
+    """What every sub-request inherits: checked as one, but with no path required."""
+
+    path = colander.SchemaNode(colander.String(), validator=colander.Regex(r"^/"), missing=colander.drop)
+
+
 class BatchSchema(colander.MappingSchema):
-    defaults = colander.SchemaNode(colander.Mapping(unknown="preserve"), missing=colander.drop)
+    defaults = DefaultsSchema(missing=colander.drop)
     requests = SubRequestsSchema()
 
     @staticmethod

@@ -276,6 +276,8 @@ def test_a_missing_object_is_a_404_without_message(app):
         ("_limit=abc", "_limit", '"abc" is not a number'),
         ("_limit=-1", "_limit", "-1 is less than minimum value 0"),
         ("_since=abc", "_since", '"abc" is not a number'),
+        ("gt_last_modified=abc", "gt_last_modified", "Invalid value for gt_last_modified"),
+        ("in_last_modified=1,x", "in_last_modified", "Invalid value for in_last_modified"),
         ("_token=garbage", None, "_token has invalid content"),
     ],
 )
@@ -327,3 +329,21 @@ def test_the_permissions_list_is_dated_and_counted(make_app):
     head = app.head("/v1/permissions", headers=ALICE)
     assert head.headers["Total-Objects"] == head.headers["Total-Records"] == str(len(listing.json["data"]))
     assert head.body == b""
+
+
+def test_batch_defaults_are_checked_as_a_sub_request(app):
+    body = {"defaults": {"frob": 1, "method": "GET"}, "requests": [{"path": "/buckets"}]}
+    response = app.post_json("/v1/batch", body, headers=ALICE, status=400)
+    unknown = "Unrecognized keys in mapping: \"{'frob': 1}\""
+    assert assert_error(response, 400, 107)["details"] == [  # As Kinto: the defaults, and where they went.
+        {"location": "body", "name": "defaults", "description": unknown},
+        {"location": "body", "name": "requests.0", "description": unknown},
+    ]
+    response = app.post_json("/v1/batch", {"defaults": {"method": "FROB"}, "requests": [{"path": "/"}]}, status=400)
+    assert [d["name"] for d in response.json["details"]] == ["defaults.method", "requests.0.method"]
+
+
+def test_a_dotted_field_meeting_a_plain_value_keeps_that_value(app):
+    app.put_json(records_url() + "/r2", {"data": {"author": "ann", "d": {"e": {"f": 1}}}}, headers=ALICE)
+    shown = app.get(records_url() + "/r2?_fields=author.name,d.e.g,nope.x", headers=ALICE).json["data"]
+    assert {k: v for k, v in shown.items() if k not in ("id", "last_modified")} == {"author": "ann", "d": {"e": {}}}

@@ -1,10 +1,12 @@
 """``/v1/accounts`` and ``/v1/accounts/{id}``.
 
 Anyone in ``account_create_principals`` may create an account; an account's
-owner (``account:<id>``) and the administrators in
+owner (``account:<id>``, always among its writers) and the administrators in
 ``account_write_principals`` may read, change and delete it; those in
-``account_read_principals`` may read every account. Responses never include
-the password, not even hashed.
+``account_read_principals`` may read every account, and an account's own
+``read``/``write`` permissions (set in bodies, as on any object) grant more.
+Lists show administrators and readers every account, others their own.
+Responses never include the password, not even hashed.
 """
 
 import re
@@ -15,15 +17,14 @@ from kinto_server.authentication import basic_credentials
 from kinto_server.errors import cornice_errors_to_response, invalid_object_id, invalid_parameters
 from kinto_server.plugins.accounts.passwords import hash_password
 from kinto_server.plugins.accounts.policy import ACCOUNT_PREFIX, PARENT_ID, RESOURCE_NAME
-from kinto_server.resources import preconditions, querystring
+from kinto_server.resources import acl, lists, patching, preconditions
 from kinto_server.resources.access import forbidden
-from kinto_server.resources.lists import fetcher, paged
-from kinto_server.resources.objects import Outcome
+from kinto_server.resources.objects import Outcome, require_changes
 from kinto_server.resources.target import not_found
 from kinto_server.resources.tree import ObjectRef, ResourceType
 from kinto_server.storage import ObjectExistsError
 from kinto_server.views.rendering import exposes, render
-from kinto_server.views.schemas import parse_json_body
+from kinto_server.views.schemas import body_validator
 
 ACCOUNT_ID = re.compile(r"^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$")
 ACCOUNT = ResourceType("account", "accounts", None, ("read", "write"), None)
@@ -47,13 +48,18 @@ def _ace_uri(account_id):
     return ObjectRef(ACCOUNT, (account_id,)).uri
 
 
+def _acl(request, account_id):
+    return request.registry.permission.get_object_permissions(object_uri=_ace_uri(account_id))
+
+
 def _can(request, account_id, permission):
     if _principals_in(request, "account_write_principals"):
         return True
     if permission == "read" and _principals_in(request, "account_read_principals"):
         return True
-    acl = request.registry.permission.get_object_permissions(object_uri=_ace_uri(account_id))
-    return not request.principals.isdisjoint(acl.get("write", ()))
+    held = _acl(request, account_id)
+    allowed = held.get("write", set()) | (held.get("read", set()) if permission == "read" else set())
+    return not request.principals.isdisjoint(allowed)
 
 
 def _stored(request, account_id):
@@ -63,21 +69,32 @@ def _stored(request, account_id):
     return found.get((RESOURCE_NAME, PARENT_ID, account_id))
 
 
+_validate_body = body_validator(ACCOUNT)
+
+
+def password_problem(data):
+    """Why ``data`` has no usable password, in Kinto's words, or None."""
+    password = data.get("password")
+    if not password and password != 0:
+        return "Required"
+    if not isinstance(password, str):
+        return f"{password} is not a string: {{'password': ''}}"
+    return None
+
+
 def validate_account_body(request, **kwargs):
-    body = parse_json_body(request)
-    if request.errors:
+    """The body as for any object (``data``, ``permissions`` read/write, the
+    PATCH formats); PUT and POST must carry a password."""
+    _validate_body(request)
+    if request.errors or request.method == "PATCH":
         return
-    body = body if body is not None else {}
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, dict):
+    data = request.validated["body"].get("data")
+    if data is None:
         request.errors.add("body", "data", "Required")
         return
-    password = data.get("password")
-    password_needed = request.method != "PATCH" or "password" in data
-    if password_needed and (not isinstance(password, str) or not password):
-        request.errors.add("body", "data.password", "Required")
-        return
-    request.validated["data"] = data
+    problem = password_problem(data)
+    if problem:
+        request.errors.add("body", "data.password", problem)
 
 
 def _checked_new_id(request, account_id):
@@ -95,7 +112,7 @@ def _checked_new_id(request, account_id):
     return account_id
 
 
-def _write(request, account_id, data, existing):
+def _write(request, account_id, data, existing, sent_permissions=None, replace_permissions=False):
     settings = request.registry.settings
     stored = {k: v for k, v in data.items() if k not in ("id", "last_modified")}
     if "password" in data:
@@ -104,56 +121,77 @@ def _write(request, account_id, data, existing):
         stored["password"] = existing["password"]
     stored["id"] = account_id
     storage = request.registry.storage
+    existing_acl = _acl(request, account_id) if existing is not None else {}
+    # The owner always keeps write, whoever writes (Kinto's rule for accounts).
+    owner = ACCOUNT_PREFIX + account_id
+    changes = acl.merged_permissions(ACCOUNT, sent_permissions, existing_acl, replace_permissions, owner)
     if existing is None:
         try:
             new = storage.create(resource_name=RESOURCE_NAME, parent_id=PARENT_ID, obj=stored)
         except ObjectExistsError:
             raise preconditions.modified_meanwhile() from None
-        owner = {"write": {ACCOUNT_PREFIX + account_id}}
-        request.registry.permission.replace_object_permissions(object_uri=_ace_uri(account_id), permissions=owner)
     else:
         new = storage.update(resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=account_id, obj=stored)
-    acl = request.registry.permission.get_object_permissions(object_uri=_ace_uri(account_id))
-    permissions = {perm: sorted(p) for perm, p in acl.items()}
-    return Outcome(_shown(new), permissions, status=201 if existing is None else 200, timestamp=new["last_modified"])
+    permissions = acl.stored_after(existing_acl, changes)
+    if permissions != existing_acl:
+        request.registry.permission.replace_object_permissions(object_uri=_ace_uri(account_id), permissions=changes)
+    shown = {perm: sorted(p) for perm, p in sorted(permissions.items())}
+    return Outcome(_shown(new), shown, status=201 if existing is None else 200, timestamp=new["last_modified"])
 
 
-def _create(request, account_id, data):
+def _create(request, account_id, data, sent_permissions):
     if not _principals_in(request, "account_create_principals") and not _principals_in(
         request, "account_write_principals"
     ):
         raise forbidden(request)
-    return _write(request, _checked_new_id(request, account_id), data, None)
+    return _write(request, _checked_new_id(request, account_id), data, None, sent_permissions)
 
 
 @accounts.post(validators=(validate_account_body,))
 def create_account(request):
-    data = request.validated["data"]
+    body = request.validated["body"]
+    data = body["data"]
     account_id = data.get("id")
     if isinstance(account_id, str) and _stored(request, account_id) is not None:
         # Only its owner and the administrators learn that an account exists.
         if not _can(request, account_id, "write"):
             raise forbidden(request)
         raise invalid_parameters("body", "data.id", "Account ID already exists.")
-    return render(request, _create(request, account_id, data))
+    return render(request, _create(request, account_id, data, body.get("permissions")))
+
+
+def _own_ids(request, *all_for):
+    """None when the caller is in one of the ``all_for`` settings (it reaches
+    every account), else the id of its own account (if it has one)."""
+    if request.authenticated_userid is None:
+        raise forbidden(request)
+    if any(_principals_in(request, setting) for setting in all_for):
+        return None
+    user_id = request.authenticated_userid
+    return {user_id[len(ACCOUNT_PREFIX) :]} if user_id.startswith(ACCOUNT_PREFIX) else set()
 
 
 @accounts.get()
 def list_accounts(request):
-    if request.authenticated_userid is None:
-        raise forbidden(request)
-    query = querystring.parse(request.GET, request.registry.settings)
-    object_ids = None
-    if not _principals_in(request, "account_read_principals") and not _principals_in(
-        request, "account_write_principals"
-    ):
-        user_id = request.authenticated_userid
-        object_ids = {user_id[len(ACCOUNT_PREFIX) :]} if user_id.startswith(ACCOUNT_PREFIX) else set()
+    listed = _own_ids(request, "account_read_principals", "account_write_principals")
+    outcome = lists.list_page(request, RESOURCE_NAME, PARENT_ID, listed, count=request.method == "HEAD")
+    outcome.data = [_shown(a) for a in outcome.data]
+    return render(request, outcome)
 
-    fetch = fetcher(request.registry.storage.list_all, RESOURCE_NAME, PARENT_ID, query, object_ids)
-    found, headers = paged(request, query, fetch)
-    timestamp = request.registry.storage.resource_timestamp(resource_name=RESOURCE_NAME, parent_id=PARENT_ID)
-    return render(request, Outcome([_shown(a) for a in found], None, timestamp=timestamp, headers=headers))
+
+@accounts.delete()
+def delete_accounts(request):
+    doomed = _own_ids(request, "account_write_principals")
+    return render(request, lists.delete_page(request, RESOURCE_NAME, PARENT_ID, doomed, lambda t: _forget(request, t)))
+
+
+def _forget(request, tombstone):
+    """After an account is deleted: its ACEs go, and so does its principal
+    everywhere, so whoever creates an account of that name later starts with
+    nothing."""
+    permission = request.registry.permission
+    permission.delete_object_permissions(object_uri=_ace_uri(tombstone["id"]))
+    permission.remove_principal(principal=ACCOUNT_PREFIX + tombstone["id"])
 
 
 def _existing(request, account_id, permission):
@@ -172,32 +210,41 @@ def _existing(request, account_id, permission):
 @account.get()
 def get_account(request):
     existing = _existing(request, request.matchdict["id"], "read")
-    acl = request.registry.permission.get_object_permissions(object_uri=_ace_uri(existing["id"]))
-    permissions = {perm: sorted(p) for perm, p in acl.items()}
+    permissions = {perm: sorted(p) for perm, p in sorted(_acl(request, existing["id"]).items())}
     return render(request, Outcome(_shown(existing), permissions, timestamp=existing["last_modified"]))
+
+
+def _id_matches(data, account_id):
+    if data.get("id", account_id) != account_id:
+        raise invalid_parameters("body", "id", "Object id does not match existing object")
 
 
 @account.put(validators=(validate_account_body,))
 def put_account(request):
     account_id = request.matchdict["id"]
-    data = request.validated["data"]
-    if data.get("id", account_id) != account_id:
-        raise invalid_parameters("body", "id", "Object id does not match existing object")
+    body = request.validated["body"]
+    _id_matches(body["data"], account_id)
     if ACCOUNT_ID.fullmatch(account_id) and _stored(request, account_id) is None:
-        return render(request, _create(request, account_id, data))
+        return render(request, _create(request, account_id, body["data"], body.get("permissions")))
     existing = _existing(request, account_id, "write")
-    return render(request, _write(request, account_id, data, existing))
+    outcome = _write(request, account_id, body["data"], existing, body.get("permissions"), replace_permissions=True)
+    return render(request, outcome)
 
 
 @account.patch(validators=(validate_account_body,))
 def patch_account(request):
     account_id = request.matchdict["id"]
+    body, patch_format = request.validated["body"], request.validated["patch_format"]
+    require_changes(body, patch_format)
     existing = _existing(request, account_id, "write")
-    changes = request.validated["data"]
-    if changes.get("id", account_id) != account_id:
-        raise invalid_parameters("body", "id", "Object id does not match existing object")
-    data = {**{k: v for k, v in existing.items() if k != "password"}, **changes}
-    return render(request, _write(request, account_id, data, existing))
+    shown = _shown(existing)
+    data, sent_permissions = patching.patched(ACCOUNT, shown, _acl(request, account_id), body, patch_format)
+    _id_matches(data, account_id)
+    if "password" in data:  # Sent: the stored hash is never in ``shown``.
+        problem = password_problem(data)
+        if problem:
+            raise invalid_parameters("body", "password", problem)  # Kinto names it so on PATCH.
+    return render(request, _write(request, account_id, data, existing, sent_permissions))
 
 
 @account.delete()
@@ -205,10 +252,7 @@ def delete_account(request):
     account_id = request.matchdict["id"]
     _existing(request, account_id, "write")
     tombstone = request.registry.storage.delete(resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=account_id)
-    permission = request.registry.permission
-    permission.delete_object_permissions(object_uri=_ace_uri(account_id))
-    # Whoever creates an account of that name later starts with nothing.
-    permission.remove_principal(principal=ACCOUNT_PREFIX + account_id)
+    _forget(request, tombstone)
     return render(request, Outcome(tombstone, None, timestamp=tombstone["last_modified"]))
 
 
