@@ -3,11 +3,13 @@ virtualenv under bench/), and a bare Pyramid view (the stack's ceiling).
 Each runs as one waitress process with the same number of threads."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -128,17 +130,18 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
-    def _ini(self):
+    def _ini(self, profile=None, suffix=""):
         url = ""
         kinds = {"storage": "memory", "permission": "memory", "cache": "memory"}
         if self.backend == "postgresql":
-            url = _recreate_database(self.database)
+            url = f"{PG_ADMIN_URL}/{self.database}" if suffix else _recreate_database(self.database)
             kinds = {"storage": "postgresql", "permission": "postgresql", "cache": "postgresql"}
         if self.kind == "kinto":
             kinds = {role: f"kinto.core.{role}.{kind}" for role, kind in kinds.items()}
         egg = "kinto" if self.kind == "kinto" else "kinto_server"
-        settings = APP_SETTINGS.format(secret=SECRET, profile=self.profile, url=url, threads=THREADS, **kinds)
-        path = self.workdir / f"{self.name}-{self.backend}.ini"
+        profile = self.profile if profile is None else profile
+        settings = APP_SETTINGS.format(secret=SECRET, profile=profile, url=url, threads=THREADS, **kinds)
+        path = self.workdir / f"{self.name}-{self.backend}{suffix}.ini"
         path.write_text(INI.format(egg=egg, settings=settings, port=self.port, threads=THREADS))
         return path
 
@@ -155,10 +158,13 @@ class Server:
             raise RuntimeError(f"port {self.port} is in use: stop what listens there first")
         ini = self._ini() if self.kind != "bare" else None
         if self.backend == "postgresql" and self.kind != "bare":
+            # A read-only server cannot create its schema: migrate writable.
+            writable = re.sub(r"(?m)^kinto\.readonly\s*=.*$", "", self.profile)
+            migrate_ini = self._ini(writable, "-migrate")
             migrate = (
-                [str(ensure_kinto() / "kinto"), "migrate", "--ini", str(ini)]
+                [str(ensure_kinto() / "kinto"), "migrate", "--ini", str(migrate_ini)]
                 if self.kind == "kinto"
-                else [sys.executable, "-m", "kinto_server.scripts.cli", "migrate", "--ini", str(ini)]
+                else [sys.executable, "-m", "kinto_server.scripts.cli", "migrate", "--ini", str(migrate_ini)]
             )
             subprocess.run(migrate, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
         log = open(self.workdir / f"{self.name}-{self.backend}.log", "wb")  # noqa: SIM115 - lives with the process
@@ -169,6 +175,8 @@ class Server:
             try:
                 with urllib.request.urlopen(self.url + probe, timeout=1):
                     return self
+            except urllib.error.HTTPError:
+                return self  # It answers (a 410 past its end of service, say).
             except OSError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError(f"{self.name} did not start; see {log.name}") from None

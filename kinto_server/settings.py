@@ -91,6 +91,8 @@ DEFAULTS = {
     "includes": ([], as_list),
     "multiauth.policies": (["basicauth"], as_list),
     "readonly": (False, as_bool),
+    # How long clients may cache GET /v1/ of a read-only server.
+    "root_cache_expires_seconds": (86400, as_int),
     "paginate_by": (None, as_optional_int),
     "pagination_token_validity_seconds": (600, as_int),
     "batch_max_requests": (25, as_int),

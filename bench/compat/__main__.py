@@ -26,7 +26,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import requests  # noqa: E402
 from clients import run_client_suite  # noqa: E402
-from corpus import corpus  # noqa: E402
+from corpus import corpus, operations  # noqa: E402
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
 from servers import Server  # noqa: E402
@@ -44,9 +44,22 @@ kinto.experimental_collection_schema_validation = true
 kinto.batch_max_requests = 25
 """
 
+# Each run: a name, the settings added to PROFILE, the steps replayed.
+RUNS = [
+    ("", "", corpus),
+    ("read-only", "kinto.readonly = true\nkinto.backoff = 30\nkinto.retry_after_seconds = 7", operations),
+    (
+        "end of service ahead",
+        "kinto.eos = 2099-01-01\nkinto.eos_message = Moving\nkinto.eos_url = http://example.com/eos",
+        operations,
+    ),
+    ("end of service passed", "kinto.eos = 2000-01-01\nkinto.eos_message = Gone", operations),
+]
 
-def replay(backend, steps, pattern, show_known, workdir):
-    servers = [Server(kind, backend, workdir, profile=PROFILE) for kind in ("kinto", "ours")]
+
+def replay(backend, run, steps, pattern, show_known, workdir):
+    name, settings = run
+    servers = [Server(kind, backend, workdir, profile=PROFILE + settings) for kind in ("kinto", "ours")]
     for server in servers:
         server.start()
     try:
@@ -76,7 +89,7 @@ def replay(backend, steps, pattern, show_known, workdir):
                     unexplained += 1
                     lines.append(f"    {where}: kinto={theirs!r} ours={mine!r}")
             if lines:
-                print(f"[{backend}] #{number} {step.label}: {step.method} {step.path}")
+                print(f"[{backend}{' ' + name if name else ''}] #{number} {step.label}: {step.method} {step.path}")
                 print("\n".join(lines))
         return len(steps), differing, unexplained, known
     finally:
@@ -96,12 +109,13 @@ def main():
     summary = []
     with tempfile.TemporaryDirectory() as workdir:
         for backend in backends:
-            if args.stage in ("replay", "all"):
-                steps = corpus()
-                count, differing, unexplained, known = replay(backend, steps, args.only, args.show_known, workdir)
+            for name, settings, steps in RUNS if args.stage in ("replay", "all") else ():
+                count, differing, unexplained, known = replay(
+                    backend, (name, settings), steps(), args.only, args.show_known, workdir
+                )
                 problems += unexplained
                 summary.append(
-                    f"{backend}: {count} requests, {differing} answers differ; "
+                    f"{backend}{' ' + name if name else ''}: {count} requests, {differing} answers differ; "
                     f"{unexplained} unexplained differences, {known} known (README)"
                 )
             if args.stage in ("clients", "all"):

@@ -741,3 +741,35 @@ def corpus():
         + accounts()
         + cleanup()
     )
+
+
+def operations():
+    """A short tour for servers in a special state (read-only, back-off,
+    end of service): reads, writes of every kind, batch, probes, CORS."""
+    preflight = {"Origin": "http://app.example", "Access-Control-Request-Method": "PUT"}
+    return [
+        s("ops root", "GET", "/"),
+        s("ops root anonymous", "GET", "/", auth=None),
+        s("ops heartbeat", "GET", "/__heartbeat__", auth=None),
+        s("ops lbheartbeat", "GET", "/__lbheartbeat__", auth=None),
+        s("ops list buckets", "GET", "/buckets"),
+        s("ops head buckets", "HEAD", "/buckets"),
+        s("ops put bucket", "PUT", B, {}),
+        s("ops post bucket", "POST", "/buckets", {"data": {"id": "x"}}),
+        s("ops patch bucket", "PATCH", B, {"data": {"a": 1}}),
+        s("ops delete bucket", "DELETE", B),
+        s("ops delete buckets", "DELETE", "/buckets"),
+        s("ops get missing bucket", "GET", B),
+        s("ops records of missing", "GET", R),
+        s(
+            "ops batch",
+            "POST",
+            "/batch",
+            {"requests": [{"method": "GET", "path": "/buckets"}, {"method": "PUT", "path": B}]},
+        ),
+        s("ops create account", "PUT", "/accounts/olga", {"data": {"password": "pw"}}, auth=None),
+        s("ops permissions", "GET", "/permissions?_sort=uri"),
+        s("ops flush", "POST", "/__flush__", auth=None),
+        s("ops preflight", "OPTIONS", B, auth=None, headers=preflight),
+        s("ops with Origin", "GET", "/buckets", headers=ORIGIN),
+    ]

@@ -38,12 +38,19 @@ KNOWN = [
     ),
     (
         r"^batch",
-        r"^body\.responses\[\d+\]\.headers\.(Content-Security-Policy|X-Content-Type-Options|Access-Control-Expose-Headers)$",
+        r"^body\.responses\[\d+\]\.headers\.(Content-Security-Policy|X-Content-Type-Options|Access-Control-Expose-Headers|Alert)$",
         "every sub-response carries the headers of the same request sent alone",
     ),
     (r"holds /batch$", r".", "only a request to /batch itself is a nested batch; Kinto refuses any path holding it"),
     (r"^history (head|count)", r"total-|expose-headers", "HEAD on history counts its entries (Total-Objects)"),
     (r".", r"password", "account passwords are never echoed"),
+    (r"^ops ", r"^header x-content-type-options$", "every answer carries nosniff (Kinto's 410 does not)"),
+    (
+        r"^ops (list buckets|head buckets|permissions|with Origin)$",
+        r".",
+        "a read-only server lists a plural endpoint never written to (Kinto on PostgreSQL: 503)",
+    ),
+    (r"^ops batch$", r"^status$|^body\.", "a read-only server runs a batch's reads and refuses its writes one by one"),
     (r"lists accounts$|^admin accounts", r"^header etag-is$", "the accounts list's ETag is the newest account"),
     (r"^accounts anonymous$", r".", "an anonymous list of accounts is a plain 401 (errno 104)"),
 ]

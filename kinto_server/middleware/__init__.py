@@ -1,8 +1,11 @@
-"""Pyramid tweens wrapping every request, outermost first: CORS, URL
-normalisation, body size limit, then service-wide headers and read-only mode."""
+"""Pyramid tweens wrapping every request, outermost first: the operator's
+service-wide headers (Backoff, end-of-service Alert: on every answer,
+preflights and redirects included), CORS, URL normalisation, body size
+limit, then the service state (end of service passed, Accept, read-only)."""
 
 from pyramid.tweens import INGRESS
 
+SERVICE_HEADERS = "kinto_server.middleware.service_state.service_headers_tween_factory"
 CORS = "kinto_server.middleware.cors.cors_tween_factory"
 REDIRECTS = "kinto_server.middleware.redirects.redirects_tween_factory"
 SERVICE_STATE = "kinto_server.middleware.service_state.service_state_tween_factory"
@@ -10,7 +13,8 @@ LIMITS = "kinto_server.middleware.limits.body_size_tween_factory"
 
 
 def includeme(config):
-    config.add_tween(CORS, under=INGRESS)
+    config.add_tween(SERVICE_HEADERS, under=INGRESS)
+    config.add_tween(CORS, under=SERVICE_HEADERS)
     config.add_tween(REDIRECTS, under=CORS)
     config.add_tween(LIMITS, under=REDIRECTS, over=SERVICE_STATE)
     config.add_tween(SERVICE_STATE, under=REDIRECTS)

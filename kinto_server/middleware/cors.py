@@ -8,6 +8,8 @@
   ``Access-Control-Request-Method`` (else a 400 naming the missing one),
   the method must be one of the endpoint's, and the answer allows the
   endpoint's methods and every header it exposes plus those requested.
+- Past the end-of-service date, every request (preflights included) is a
+  410 that exposes the base list, as Kinto answers it before routing.
 - ``Allow`` on a 405 lists ``OPTIONS`` too; every answer carries
   ``X-Content-Type-Options: nosniff`` and a Content-Security-Policy that
   allows nothing (an API never needs a browser to run anything).
@@ -17,6 +19,7 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
 
 from kinto_server.errors import invalid_request
+from kinto_server.middleware.service_state import WRITE_METHODS, gone
 from kinto_server.views.rendering import BASE_EXPOSED, SECURITY_HEADERS, dumps
 
 MANDATORY = "this header is mandatory"
@@ -37,8 +40,13 @@ def exposed_headers(service, method):
     return getattr(service, "exposed", {}).get(method, BASE_EXPOSED)
 
 
-def allowed_methods(service):
-    return [*service.defined_methods, "OPTIONS"]
+def allowed_methods(service, readonly=False):
+    """The methods a preflight allows (a read-only server: reads only, but
+    for the batch endpoint, whose sub-requests are checked one by one)."""
+    methods = service.defined_methods
+    if readonly and not getattr(service, "writes_checked_inside", False):
+        methods = [m for m in methods if m not in WRITE_METHODS]
+    return [*methods, "OPTIONS"]
 
 
 class Cors:
@@ -47,11 +55,15 @@ class Cors:
         settings = registry.settings
         self.origins = settings["cors_origins"]
         self.max_age = settings["cors_max_age_seconds"]
+        self.readonly = settings["readonly"]
+        self.settings = settings
         self.services = registry.cornice_services
         self.routes = registry.queryUtility(IRoutesMapper)
 
     def __call__(self, request):
-        service = None
+        ended = gone(self.settings) if self.settings["eos"] else None
+        if ended is not None:
+            return self._finish(request, ended, None)
         if request.method == "OPTIONS":
             service = self._service(self._route(request))
             if service is not None:
@@ -81,7 +93,8 @@ class Cors:
             for name, value in (("Origin", origin), ("Access-Control-Request-Method", method))
             if not value
         ]
-        if not errors and method not in allowed_methods(service):
+        allowed = allowed_methods(service, self.readonly)
+        if not errors and method not in allowed:
             errors.append(
                 {"location": "header", "name": "Access-Control-Request-Method", "description": "Method not allowed"}
             )
@@ -92,7 +105,7 @@ class Cors:
         supported.update(dict.fromkeys(h.strip() for h in requested.split(",") if h.strip()))
         response = Response(body=dumps(None), content_type="application/json", charset=None)
         response.headers["Access-Control-Allow-Headers"] = ", ".join(supported)
-        response.headers["Access-Control-Allow-Methods"] = ", ".join(allowed_methods(service))
+        response.headers["Access-Control-Allow-Methods"] = ", ".join(allowed)
         if self.max_age is not None:
             response.headers["Access-Control-Max-Age"] = str(self.max_age)
         return response

@@ -1,6 +1,7 @@
 """Service-wide behaviour set by the operator: ``Backoff``, end-of-service
-``Alert`` (and 410 once the date has passed), read-only mode, and the
-``Accept`` negotiation (only JSON is served)."""
+``Alert`` (and 410 once the date has passed: the CORS tween answers it,
+above routing), read-only mode, and the ``Accept`` negotiation (only JSON
+is served)."""
 
 import datetime
 import functools
@@ -11,6 +12,7 @@ from webob.acceptparse import create_accept_header
 from kinto_server.errors import ERRORS, json_error, unsupported_header
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+READONLY_MESSAGE = "Method not allowed on this endpoint."  # Kinto's words for a read-only server's 405.
 
 
 def _end_of_service(settings):
@@ -26,9 +28,19 @@ def _end_of_service(settings):
     alert = {
         "code": "hard-eol" if passed else "soft-eol",
         "message": settings["eos_message"],
-        "url": settings["eos_url"],
+        "url": settings["eos_url"] or settings["project_docs"],  # Kinto's default.
     }
     return ujson.dumps(alert, escape_forward_slashes=False), passed
+
+
+def gone(settings):
+    """The 410 every request gets once the end-of-service date has passed
+    (preflights too, as Kinto), or None before it."""
+    _, passed = _end_of_service(settings)
+    if not passed:
+        return None
+    message = "The service you are trying to connect no longer exists at this location."
+    return json_error(410, ERRORS.SERVICE_DEPRECATED, message)
 
 
 @functools.lru_cache(maxsize=64)
@@ -44,31 +56,36 @@ def _accepts_json(request):
     return _accept_allows_json(header)
 
 
-def service_state_tween_factory(handler, registry):
+def service_headers_tween_factory(handler, registry):
+    """``Backoff`` and the end-of-service ``Alert`` on every answer."""
     settings = registry.settings
     backoff = settings["backoff"]
-    readonly = settings["readonly"]
+    if backoff is None and not settings["eos"]:
+        return handler  # Nothing to add: no tween at all.
 
-    def service_state_tween(request):
-        alert, passed = _end_of_service(settings)
-        if passed:
-            response = json_error(
-                410,
-                ERRORS.SERVICE_DEPRECATED,
-                "The service you are trying to connect no longer exists at this location.",
-            )
-        elif request.method != "OPTIONS" and not _accepts_json(request):
-            response = unsupported_header(406, "Accept")
-        elif readonly and request.method in WRITE_METHODS and request.path_info != "/v1/batch":
-            response = json_error(
-                405, ERRORS.METHOD_NOT_ALLOWED, "Method not allowed: the server is in read-only mode."
-            )
-        else:
-            response = handler(request)
+    def service_headers_tween(request):
+        response = handler(request)
+        alert, _ = _end_of_service(settings)
         if backoff is not None:
             response.headers["Backoff"] = str(backoff)
         if alert is not None:
             response.headers["Alert"] = alert
+        return response
+
+    return service_headers_tween
+
+
+def service_state_tween_factory(handler, registry):
+    settings = registry.settings
+    readonly = settings["readonly"]
+
+    def service_state_tween(request):
+        if request.method != "OPTIONS" and not _accepts_json(request):
+            response = unsupported_header(406, "Accept")
+        elif readonly and request.method in WRITE_METHODS and request.path_info != "/v1/batch":
+            response = json_error(405, ERRORS.METHOD_NOT_ALLOWED, READONLY_MESSAGE)
+        else:
+            response = handler(request)
         return response
 
     return service_state_tween

@@ -22,6 +22,7 @@ PREFIX = "/v1"
 BODY_HEADERS = ("content-length", "transfer-encoding")
 
 batch = Service(name="batch", path="/batch", description="Batch operations", error_handler=cornice_errors_to_response)
+batch.writes_checked_inside = True  # Read-only mode refuses its write sub-requests, not the batch.
 
 
 class _Headers(colander.SchemaNode):

@@ -41,7 +41,11 @@ def get_hello(request):
         if default_bucket is not None:
             user["bucket"] = default_bucket.bucket_id(user_id)
         body["user"] = user
-    return json_response(body)
+    response = json_response(body)
+    if settings["readonly"]:
+        # As Kinto: a read-only server's description may be cached.
+        response.cache_expires(settings["root_cache_expires_seconds"])
+    return response
 
 
 def includeme(config):

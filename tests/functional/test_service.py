@@ -116,6 +116,20 @@ def test_backoff_setting_adds_header(make_app):
     assert app.get("/v1/").headers["Backoff"] == "10"
 
 
+def test_backoff_and_alert_reach_preflights_and_redirects(make_app):
+    app = make_app(**{"kinto.backoff": "10", "kinto.eos": "2999-01-01"})
+    preflight = {"Origin": "http://app.example", "Access-Control-Request-Method": "GET"}
+    for response in (app.options("/v1/buckets", headers=preflight, status=200), app.get("/buckets", status=307)):
+        assert response.headers["Backoff"] == "10"
+        assert json.loads(response.headers["Alert"])["code"] == "soft-eol"
+
+
+def test_an_alert_without_url_points_to_the_docs(make_app):
+    app = make_app(**{"kinto.eos": "2999-01-01"})
+    alert = json.loads(app.get("/v1/").headers["Alert"])
+    assert alert == {"code": "soft-eol", "message": None, "url": "https://kinto.readthedocs.io/"}
+
+
 def test_end_of_service_soon_adds_alert(make_app):
     app = make_app(**{"kinto.eos": "2999-01-01", "kinto.eos_message": "Moving", "kinto.eos_url": "http://x"})
     alert = json.loads(app.get("/v1/").headers["Alert"])
@@ -127,10 +141,48 @@ def test_end_of_service_passed_is_410(make_app):
     assert_error(app.get("/v1/buckets", status=410), 410, 202)
 
 
+def test_past_the_end_of_service_preflights_are_410_too(make_app):
+    app = make_app(**{"kinto.eos": "2000-01-01"})
+    headers = {"Origin": "http://app.example", "Access-Control-Request-Method": "PUT"}
+    response = app.options("/v1/buckets/b", headers=headers, status=410)
+    assert_error(response, 410, 202)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    # Answered before routing, as Kinto: the base list, not the endpoint's.
+    assert (
+        response.headers["Access-Control-Expose-Headers"] == "Backoff, Retry-After, Alert, Content-Length, Content-Type"
+    )
+    assert json.loads(response.headers["Alert"])["code"] == "hard-eol"
+
+
 def test_readonly_refuses_writes(make_app):
     app = make_app(**{"kinto.readonly": "true"})
-    assert_error(app.put("/v1/buckets/b", headers=ALICE, status=405), 405, 115)
+    body = assert_error(app.put("/v1/buckets/b", headers=ALICE, status=405), 405, 115)
+    assert body["message"] == "Method not allowed on this endpoint."
     assert app.get("/v1/").json["settings"]["readonly"] is True
+
+
+def test_a_readonly_servers_description_may_be_cached(make_app):
+    assert app_cache_control(make_app(**{"kinto.readonly": "true"})) == "max-age=86400"
+    assert app_cache_control(make_app(**{"kinto.readonly": "true", "kinto.root_cache_expires_seconds": "60"})) == (
+        "max-age=60"
+    )
+    assert app_cache_control(make_app()) is None
+
+
+def app_cache_control(app):
+    response = app.get("/v1/")
+    assert ("Expires" in response.headers) == ("Cache-Control" in response.headers)
+    return response.headers.get("Cache-Control")
+
+
+def test_a_readonly_server_preflights_reads_only_but_batches(make_app):
+    app = make_app(**{"kinto.readonly": "true"})
+    headers = {"Origin": "http://app.example", "Access-Control-Request-Method": "PUT"}
+    body = assert_error(app.options("/v1/buckets/b", headers=headers, status=400), 400, 107)
+    assert body["details"][0]["description"] == "Method not allowed"
+    allowed = app.options("/v1/buckets/b", headers={**headers, "Access-Control-Request-Method": "GET"}, status=200)
+    assert allowed.headers["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    app.options("/v1/batch", headers={**headers, "Access-Control-Request-Method": "POST"}, status=200)
 
 
 def test_unexpected_error_is_500_without_traceback(app, monkeypatch):
