@@ -6,8 +6,11 @@ setup(
     description="A Kinto-compatible HTTP storage server: store, sync and share JSON data.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
-    packages=find_packages(exclude=["tests", "tests.*"]),
-    include_package_data=True,
+    packages=[*find_packages(exclude=["tests", "tests.*", "migrations", "bench", "bench.*"]), "kinto_server.migrations"],
+    # The top-level migrations/ folder ships inside the package.
+    package_dir={"kinto_server.migrations": "migrations"},
+    package_data={"kinto_server.migrations": ["*/*/*.sql"], "kinto_server.scripts": ["*.template"]},
+    include_package_data=False,
     python_requires=">=3.10",
     install_requires=[
         "pyramid>=2.0",

@@ -1,9 +1,18 @@
 """Choosing the storage, permission and cache backends from the settings.
 
-A backend setting names a kind (``memory`` or ``postgresql``); Kinto's dotted
-names (``kinto.core.storage.memory``...) are accepted too, so existing ini
-files keep working. The instances live on the registry
-(``registry.storage``, ``registry.permission``, ``registry.cache``).
+A backend setting (``kinto.storage_backend``...) names a backend class:
+
+- by a short name registered below (``memory``, ``postgresql``),
+- by the name Kinto's ini files use (``kinto.core.storage.postgresql``...),
+  so that existing files keep working,
+- or by any ``package.module:Class`` (a third party's backend), or a module
+  path that has a ``from_settings(settings)`` factory.
+
+Each class declares what the rest of the server needs to know (the
+:class:`Backend` attributes); nothing elsewhere guesses from its name. The
+instances live on the registry (``registry.storage``, ``registry.permission``,
+``registry.cache``), with ``registry.combined`` for what touches storage and
+permission together (:mod:`kinto_server.combined`).
 """
 
 import importlib
@@ -14,49 +23,97 @@ from kinto_server.settings import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
-IMPLEMENTATIONS = {
-    "storage": {
-        "memory": "kinto_server.storage.memory:MemoryStorage",
-        "postgresql": "kinto_server.storage.postgresql:PostgreSQLStorage",
+ROLES = ("storage", "permission", "cache")
+
+# One line per backend: its short name, then its class for each role.
+REGISTERED = {
+    "memory": {
+        "storage": "kinto_server.storage.memory:MemoryStorage",
+        "permission": "kinto_server.permission.memory:MemoryPermission",
+        "cache": "kinto_server.cache.memory:MemoryCache",
     },
-    "permission": {
-        "memory": "kinto_server.permission.memory:MemoryPermission",
-        "postgresql": "kinto_server.permission.postgresql:PostgreSQLPermission",
-    },
-    "cache": {
-        "memory": "kinto_server.cache.memory:MemoryCache",
-        "postgresql": "kinto_server.cache.postgresql:PostgreSQLCache",
+    "postgresql": {
+        "storage": "kinto_server.storage.postgresql:PostgreSQLStorage",
+        "permission": "kinto_server.permission.postgresql:PostgreSQLPermission",
+        "cache": "kinto_server.cache.postgresql:PostgreSQLCache",
     },
 }
 
 
-def kind_of(value):
-    """``memory`` for ``memory``, ``kinto.core.storage.memory``... ."""
-    return value.strip().rsplit(".", 1)[-1]
+class Backend:
+    """What a backend class declares (defaults: a backend that keeps its
+    data inside the process and has no schema)."""
+
+    #: Its data is seen by every server process, so several workers may share it.
+    shared_across_processes = False
+    #: It needs ``kinto.<role>_url``.
+    needs_url = False
+    #: Its tables come from migrations (``kinto_server migrate``).
+    has_schema = False
+
+    def pending_migrations(self):
+        """The schema migrations not applied yet (``kinto_server migrate``)."""
+        return []
+
+    def migrate(self, dry_run=False):
+        """Apply (or, with ``dry_run``, only list) the pending migrations; return them."""
+        return []
+
+    def combined_with(self, permission):
+        """For a storage backend: a faster :class:`kinto_server.combined.Combined`
+        for itself and ``permission`` (e.g. one round trip when both share a
+        database), or None for the generic one."""
+        return None
+
+
+def names(role="storage"):
+    """The short names a setting may use for ``role``."""
+    return [name for name, classes in REGISTERED.items() if role in classes]
+
+
+def _target(role, value):
+    value = value.strip()
+    for name, classes in REGISTERED.items():
+        aliases = {name, f"kinto.core.{role}.{name}", classes.get(role, "").split(":")[0]}
+        if value in aliases and role in classes:
+            return classes[role]
+    return value
+
+
+def resolve(role, settings):
+    """The class (or factory) configured for ``role``."""
+    value = settings[f"{role}_backend"]
+    target = _target(role, value)
+    module_name, _, attribute = target.partition(":")
+    choices = ", ".join(names(role))
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and module_name.startswith(error.name):
+            raise ConfigurationError(
+                f"Unknown {role} backend {value!r}: use one of {choices}, or a module:Class path"
+            ) from None
+        raise ConfigurationError(f"The {role} backend {value!r} is not available: {error}") from None
+    except ImportError as error:
+        raise ConfigurationError(f"The {role} backend {value!r} is not available: {error}") from None
+    found = getattr(module, attribute or "from_settings", None)
+    if found is None:
+        raise ConfigurationError(f"The {role} backend {value!r} has no {attribute or 'from_settings'}")
+    return found
 
 
 def load(role, settings):
     """An instance of the backend configured for ``role``."""
-    value = settings[f"{role}_backend"]
-    target = IMPLEMENTATIONS[role].get(kind_of(value))
-    if target is None:
-        raise ConfigurationError(f"Unknown {role} backend {value!r}")
-    module_name, class_name = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ConfigurationError(f"The {role} backend {value!r} is not available: {error}") from None
-    return getattr(module, class_name).from_settings(settings)
+    found = resolve(role, settings)
+    return found.from_settings(settings) if isinstance(found, type) else found(settings)
 
 
-def _check_schemas(clients_by_role):
+def _check_schemas(backends):
     """Refuse to start on an outdated schema; start anyway (and answer 503)
     when the database cannot be reached yet."""
-    from kinto_server.database import migrations
-
-    for role, client in clients_by_role.items():
+    for role, backend in backends.items():
         try:
-            todo = migrations.pending(client, role)
+            todo = backend.pending_migrations()
         except BackendUnavailable as error:
             logger.warning("Cannot check the %s schema, database unavailable: %s", role, error)
             continue
@@ -68,21 +125,17 @@ def _check_schemas(clients_by_role):
 
 
 def includeme(config):
+    from kinto_server.combined import combined
+
     settings = config.registry.settings
     registry = config.registry
-    clients_by_role = {}
-    for role in ("storage", "permission", "cache"):
-        backend = load(role, settings)
+    loaded = {role: load(role, settings) for role in ROLES}
+    for role, backend in loaded.items():
         setattr(registry, role, backend)
-        client = getattr(backend, "client", None)
-        if client is not None:
-            clients_by_role[role] = client
-    registry.database_clients = {id(c): c for c in clients_by_role.values()}.values()
-    from kinto_server.database.fused import fused_creator, fused_reader
-
-    registry.fused_lineage_reader = fused_reader(registry.storage, registry.permission)
-    registry.fused_creator = fused_creator(registry.storage, registry.permission)
-    _check_schemas({role: client for role, client in clients_by_role.items() if client.has_schema})
+    clients = [c for c in (getattr(b, "client", None) for b in loaded.values()) if c is not None]
+    registry.database_clients = list({id(c): c for c in clients}.values())
+    registry.combined = combined(registry.storage, registry.permission)
+    _check_schemas(loaded)
     # Every request runs in a transaction of every backend's client (a
     # database transaction, or the undo journal of a memory backend).
     config.include("kinto_server.database.transaction")

@@ -2,8 +2,10 @@
 
 import abc
 
+from kinto_server.backends import Backend
 
-class Cache(abc.ABC):
+
+class Cache(Backend, abc.ABC):
     @abc.abstractmethod
     def get(self, key):
         """Return the value stored under ``key``, or None if absent or expired."""

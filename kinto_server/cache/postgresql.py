@@ -7,9 +7,12 @@ import ujson
 
 from kinto_server import database
 from kinto_server.cache import Cache
+from kinto_server.database.migrations import PostgreSQLSchema
 
 
-class PostgreSQLCache(Cache):
+class PostgreSQLCache(PostgreSQLSchema, Cache):
+    component = "cache"
+
     def __init__(self, client):
         self.client = client
 

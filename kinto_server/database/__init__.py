@@ -183,8 +183,6 @@ class _Transaction:
 
 
 class PostgreSQLClient:
-    has_schema = True  # Its tables come from migrations (kinto_server migrate).
-
     def __init__(self, url, pool_size=25, max_overflow=5, pool_recycle=-1, pool_timeout=30, prepared=True):
         self.url = url
         # Fail fast (503) rather than hang when the database host is gone.

@@ -25,8 +25,6 @@ class Journal:
     """The undo log of one memory backend, per thread (a thread serves one
     request at a time); batch sub-requests nest in their request's log."""
 
-    has_schema = False  # Nothing to migrate.
-
     def __init__(self):
         self._lock = threading.RLock()
         self._local = threading.local()

@@ -1,15 +1,17 @@
 """Versioned schema migrations: numbered SQL files under
 ``migrations/postgresql/<component>/`` (component: storage, permission,
-cache), applied in order, each in its own transaction together with its row
-in the ``schema_migrations`` version table. Applying is idempotent, and an
+cache; installed as the ``kinto_server.migrations`` package), applied in
+order, each in its own transaction together with its row in the
+``schema_migrations`` version table. Applying is idempotent, and an
 advisory lock keeps two migrating processes from running the same file.
 """
 
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations" / "postgresql"
+MIGRATIONS_DIR = Path(str(files("kinto_server.migrations") / "postgresql"))
 COMPONENTS = ("storage", "permission", "cache")
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 LOCK_KEY = 48151623  # pg_advisory_xact_lock key of the migrations
@@ -84,3 +86,20 @@ def migrate(client, component, dry_run=False, target=None, directory=MIGRATIONS_
     if not dry_run:
         todo = [m for m in todo if apply(client, m)]
     return todo
+
+
+class PostgreSQLSchema:
+    """What a PostgreSQL backend declares (see ``kinto_server.backends.Backend``):
+    shared by every process, reached by URL, its ``component``'s tables made
+    by these migrations."""
+
+    shared_across_processes = True
+    needs_url = True
+    has_schema = True
+    component = None  # storage, permission or cache
+
+    def pending_migrations(self):
+        return pending(self.client, self.component)
+
+    def migrate(self, dry_run=False):
+        return migrate(self.client, self.component, dry_run=dry_run)

@@ -8,8 +8,10 @@ resource layer's business, not the backend's.
 
 import abc
 
+from kinto_server.backends import Backend
 
-class PermissionBackend(abc.ABC):
+
+class PermissionBackend(Backend, abc.ABC):
     @abc.abstractmethod
     def get_objects_permissions(self, *, object_uris):
         """Return one ``{permission: set(principals)}`` per URI, in order

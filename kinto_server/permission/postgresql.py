@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from kinto_server import database
 from kinto_server.database import Prepared
+from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.permission import PermissionBackend
 
 # The statements of every request (lookups by key) are prepared.
@@ -54,7 +55,9 @@ PRINCIPALS_AND_PERMISSIONS = Prepared("""
 """)
 
 
-class PostgreSQLPermission(PermissionBackend):
+class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
+    component = "permission"
+
     def __init__(self, client):
         self.client = client
 

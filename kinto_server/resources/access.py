@@ -43,21 +43,6 @@ class Access:
         self._acls = acls  # uri -> {permission: set(principals)}
         self._root = root_principals  # permission -> principals, for the root
 
-    @classmethod
-    def load(cls, request, ref):
-        """Fetch the ACEs of ``ref`` and its ancestors, and the caller's
-        principals if not known yet (one backend call)."""
-        backend = request.registry.permission
-        uris = [r.uri for r in ref.lineage()] if ref is not None else []
-        if "principals" in request.__dict__:
-            principals = request.principals
-            found = backend.get_objects_permissions(object_uris=uris)
-        else:
-            base = base_principals(request)
-            groups, found = backend.get_principals_and_permissions(user_ids=base, object_uris=uris)
-            principals = request.__dict__["principals"] = frozenset(base) | groups
-        return cls(principals, dict(zip(uris, found, strict=True)), cls.root_permissions(request))
-
     @staticmethod
     def root_permissions(request):
         registry = request.registry

@@ -55,10 +55,9 @@ def _save(request, target, data, sent_permissions, replace_permissions, create, 
     acl_pending = permissions != existing_acl
     new = None
     if create:
-        fused = registry.fused_creator if acl_pending else None
         try:
-            if fused is not None:
-                new = fused(
+            if acl_pending:  # The object and its ACEs together (one round trip where possible).
+                new = registry.combined.create(
                     resource_name=ref.resource.name,
                     parent_id=ref.parent_uri,
                     obj=data,

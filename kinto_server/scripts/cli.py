@@ -6,10 +6,10 @@ import secrets
 import sys
 from pathlib import Path
 
-from kinto_server import __version__
+from kinto_server import __version__, backends
+from kinto_server.backends import ROLES
 
 TEMPLATE = Path(__file__).with_name("kinto.ini.template")
-BACKENDS = ("memory", "postgresql")
 DEFAULT_DB_URL = "postgresql://postgres@127.0.0.1:5432/kinto"
 
 
@@ -18,14 +18,16 @@ def cmd_init(args):
     if path.exists() and not args.force:
         print(f"{path} already exists (use --force to overwrite).", file=sys.stderr)
         return 1
+    choices = backends.names()
     backend = args.backend
     if backend is None:
-        answer = input(f"Which backend ({'/'.join(BACKENDS)})? [memory] ").strip() or "memory"
-        if answer not in BACKENDS:
-            print(f"Unknown backend {answer!r}: choose one of {', '.join(BACKENDS)}.", file=sys.stderr)
+        answer = input(f"Which backend ({'/'.join(choices)})? [memory] ").strip() or "memory"
+        if answer not in choices:
+            print(f"Unknown backend {answer!r}: choose one of {', '.join(choices)}.", file=sys.stderr)
             return 2
         backend = answer
-    url = args.database_url if backend == "postgresql" else ""
+    needs_url = getattr(backends.resolve("storage", {"storage_backend": backend}), "needs_url", False)
+    url = args.database_url if needs_url else ""
     text = TEMPLATE.read_text(encoding="utf-8").format(
         backend=backend, url=url, secret=secrets.token_hex(32), host=args.host, port=args.port
     )
@@ -92,25 +94,21 @@ def cmd_start(args):
 
 
 def cmd_migrate(args):
-    """Create or upgrade the PostgreSQL schema of every backend that uses it."""
-    from pyramid.paster import get_appsettings
-
-    from kinto_server import backends, database, settings
-    from kinto_server.database import migrations
+    """Create or upgrade the schema of every backend that has one."""
     from kinto_server.errors import BackendUnavailable
 
     ini = Path(args.ini)
     if not ini.exists():
         print(f"No such configuration file: {ini}", file=sys.stderr)
         return 2
-    config = settings.load(get_appsettings(str(ini.resolve()), "main"))
-    roles = [r for r in migrations.COMPONENTS if backends.kind_of(config[f"{r}_backend"]) == "postgresql"]
-    if not roles:
-        print("No backend uses PostgreSQL in this configuration: nothing to migrate.")
+    _, loaded = _backends(ini)
+    with_schema = {role: backend for role, backend in loaded.items() if getattr(backend, "has_schema", False)}
+    if not with_schema:
+        print("No backend of this configuration has a schema (memory backends): nothing to migrate.")
         return 0
     try:
-        for role in roles:
-            done = migrations.migrate(database.client_for(config, role), role, dry_run=args.dry_run)
+        for role, backend in with_schema.items():
+            done = backend.migrate(dry_run=args.dry_run)
             verb = "would apply" if args.dry_run else "applied"
             for migration in done:
                 print(f"{verb} {migration}")
@@ -124,7 +122,6 @@ def cmd_migrate(args):
 
 def _backends(ini_path):
     """The settings and backends configured by an ini file."""
-    from kinto_server import backends
 
     config = _app_settings(ini_path)
     return config, {role: backends.load(role, config) for role in ("storage", "permission", "cache")}
@@ -142,10 +139,10 @@ def _app_settings(ini_path):
 def _memory_roles(ini_path):
     """The roles whose data would live inside each server process (a cache
     may: it only holds what can be recomputed)."""
-    from kinto_server import backends
 
     config = _app_settings(ini_path)
-    return [role for role in ("storage", "permission") if backends.kind_of(config[f"{role}_backend"]) == "memory"]
+    shared = {role: getattr(backends.resolve(role, config), "shared_across_processes", False) for role in ROLES}
+    return [role for role in ("storage", "permission") if not shared[role]]
 
 
 def _checked_ini(path):
@@ -220,7 +217,9 @@ def parser():
 
     init = commands.add_parser("init", help="Write a configuration file.")
     init.add_argument("--ini", default="config/kinto.ini", help="file to write (default: %(default)s)")
-    init.add_argument("--backend", choices=BACKENDS, help="storage, permission and cache backend (asked if absent)")
+    init.add_argument(
+        "--backend", choices=backends.names(), help="storage, permission and cache backend (asked if absent)"
+    )
     init.add_argument("--database-url", default=DEFAULT_DB_URL, help="PostgreSQL URL (default: %(default)s)")
     init.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     init.add_argument("--port", type=int, default=8888, help="port to listen on (default: %(default)s)")

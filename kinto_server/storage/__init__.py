@@ -13,6 +13,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from kinto_server.backends import Backend
+
 
 class StorageError(Exception):
     """Base class of the storage's domain exceptions."""
@@ -64,7 +66,7 @@ class Sort:
 DEFAULT_SORT = (Sort("last_modified", descending=True),)
 
 
-class Storage(abc.ABC):
+class Storage(Backend, abc.ABC):
     """What the resource layer needs from a storage backend."""
 
     @abc.abstractmethod

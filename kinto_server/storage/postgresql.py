@@ -24,6 +24,7 @@ so the ETag never runs ahead of the objects returned with it.
 
 from kinto_server import database
 from kinto_server.database import Prepared
+from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import Params, dumps, order_and_keyset, where_filters
 
@@ -98,7 +99,7 @@ GET_MANY = Prepared(f"""
 # Locking reads (see get_many): FOR SHARE keeps ancestors from being deleted
 # while a child is written; FOR UPDATE makes concurrent writers of one object
 # take turns, each seeing the previous one's result before its If-Match check.
-# Also used by kinto_server.database.fused.
+# Also used by kinto_server.combined.postgresql.
 LOCKED_LINEAGE = f"""
     WITH ancestors AS (
         SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data FROM objects o JOIN {LINEAGE_KEYS}
@@ -160,7 +161,9 @@ def _requested(obj):
     return requested if valid else 0
 
 
-class PostgreSQLStorage(Storage):
+class PostgreSQLStorage(PostgreSQLSchema, Storage):
+    component = "storage"
+
     def __init__(self, client):
         self.client = client
 
@@ -170,6 +173,11 @@ class PostgreSQLStorage(Storage):
 
     def _run(self, sql, params):
         return self.client.execute(sql, params)
+
+    def combined_with(self, permission):
+        from kinto_server.combined.postgresql import PostgreSQLCombined
+
+        return PostgreSQLCombined.for_backends(self, permission)
 
     def resource_timestamp(self, *, resource_name, parent_id):
         params = {"parent_id": parent_id, "resource_name": resource_name}

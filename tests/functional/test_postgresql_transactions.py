@@ -31,8 +31,8 @@ def test_failed_request_leaves_nothing_written(app, monkeypatch):
 
 
 def test_request_aborted_by_a_concurrent_transaction_is_retried(app, monkeypatch):
-    registry = app.app.registry
-    original = registry.fused_creator
+    combined = app.app.registry.combined
+    original = combined.create
     calls = []
 
     def conflict_once(**kwargs):
@@ -41,7 +41,7 @@ def test_request_aborted_by_a_concurrent_transaction_is_retried(app, monkeypatch
             raise ConcurrentWriteConflict("deadlock detected")
         return original(**kwargs)
 
-    monkeypatch.setattr(registry, "fused_creator", conflict_once)
+    monkeypatch.setattr(combined, "create", conflict_once)
     response = app.put_json(records_url() + "/r1", {"data": {"a": 1}}, headers=ALICE, status=201)
     assert response.json["data"]["a"] == 1
     assert len(calls) == 2
@@ -68,19 +68,19 @@ def test_failed_batch_subrequest_is_rolled_back_alone(app, monkeypatch):
 
 
 def test_creation_and_its_aces_are_one_statement_and_fail_together(app, monkeypatch):
-    """The fused create writes the ACEs only with the object: over a live
+    """The combined create writes the ACEs only with the object: over a live
     object (a concurrent POST won) neither is written."""
     registry = app.app.registry
     obj = {"id": "r9", "a": 1}
     uri = records_url()[3:] + "/r9"
     parent = "/buckets/b/collections/c"
-    created = registry.fused_creator(
+    created = registry.combined.create(
         resource_name="record", parent_id=parent, obj=obj, object_uri=uri, permissions={"write": {"alice"}}
     )
     assert created["id"] == "r9" and created["last_modified"] > 0
     assert registry.permission.get_objects_permissions(object_uris=[uri]) == [{"write": {"alice"}}]
     with pytest.raises(ObjectExistsError) as exists:
-        registry.fused_creator(
+        registry.combined.create(
             resource_name="record", parent_id=parent, obj={"id": "r9"}, object_uri=uri, permissions={"read": {"bob"}}
         )
     assert exists.value.existing["a"] == 1

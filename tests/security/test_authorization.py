@@ -112,8 +112,7 @@ def test_an_object_created_meanwhile_by_someone_else_is_neither_shown_nor_replac
         raise ObjectExistsError(dict(theirs))
 
     monkeypatch.setattr(registry.storage, "create", created_meanwhile)
-    if registry.fused_creator is not None:
-        monkeypatch.setattr(registry, "fused_creator", created_meanwhile)
+    monkeypatch.setattr(registry.combined, "create", created_meanwhile)
     url = "/v1/buckets/shared/collections/inbox/records"
     answers = [
         app.post_json(url, {"data": {"id": "race"}}, headers=BOB, expect_errors=True),

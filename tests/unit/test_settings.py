@@ -47,6 +47,36 @@ def test_unknown_backend_stops_startup(make_app):
         make_app(**{"kinto.storage_backend": "nosuch"})
 
 
+def test_an_unknown_backend_names_the_choices(make_app):
+    with pytest.raises(
+        ConfigurationError, match=r"Unknown storage backend 'kinto.core.storage.nosuch': use one of memory"
+    ):
+        make_app(**{"kinto.storage_backend": "kinto.core.storage.nosuch"})
+    with pytest.raises(ConfigurationError, match="has no Nope"):
+        make_app(**{"kinto.storage_backend": "kinto_server.storage.memory:Nope"})
+
+
+def test_a_third_party_backend_is_named_by_module_and_class(make_app):
+    from kinto_server.storage.memory import MemoryStorage
+
+    app = make_app(**{"kinto.storage_backend": "kinto_server.storage.memory:MemoryStorage"})
+    assert isinstance(app.app.registry.storage, MemoryStorage)
+    app = make_app(**{"kinto.cache_backend": "tests.unit.test_settings"})  # A module with from_settings().
+    assert app.app.registry.cache is THIRD_PARTY_CACHE
+
+
+THIRD_PARTY_CACHE = None
+
+
+def from_settings(settings):
+    """A third party's cache backend factory (see the test above)."""
+    global THIRD_PARTY_CACHE
+    from kinto_server.cache.memory import MemoryCache
+
+    THIRD_PARTY_CACHE = MemoryCache.from_settings(settings)
+    return THIRD_PARTY_CACHE
+
+
 def test_kinto_dotted_backend_names_are_accepted(make_app):
     app = make_app(**{"kinto.storage_backend": "kinto.core.storage.memory"})
     assert app.get("/v1/__heartbeat__").json["storage"] is True

@@ -1,5 +1,10 @@
 """Schema migrations, on a database of their own created for each test."""
 
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
 import pytest
 
 from kinto_server import database
@@ -109,3 +114,44 @@ def test_cli_migrate_reports_memory_configs_and_missing_files(tmp_path, capsys):
     assert cli.main(["migrate", "--ini", str(ini)]) == 0
     assert "nothing to migrate" in capsys.readouterr().out
     assert cli.main(["migrate", "--ini", str(tmp_path / "missing.ini")]) == 2
+
+
+def test_an_installed_wheel_carries_and_applies_its_migrations(client, tmp_path):
+    """Built as a wheel and installed in a fresh virtualenv (no editable
+    install, no checkout on the path), ``kinto_server migrate`` finds the
+    migration files inside the installed package and applies them."""
+    root = Path(__file__).resolve().parents[3]
+    wheels = tmp_path / "wheels"
+    build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels)]
+    subprocess.run([*build, str(root)], check=True, capture_output=True)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    # The wheel's files go into the fresh venv; its dependencies come from
+    # the test virtualenv's site-packages, whose own .pth files (the
+    # editable install of this checkout among them) are not read from there.
+    with zipfile.ZipFile(next(wheels.glob("kinto_server-*.whl"))) as wheel:
+        wheel.extractall(site)
+    dependencies = next(p for p in map(Path, sys.path) if (p / "pyramid").is_dir())
+    (Path(site) / "dependencies.pth").write_text(str(dependencies) + "\n")
+    ini = tmp_path / "installed.ini"
+    cli.main(["init", "--ini", str(ini), "--backend", "postgresql", "--database-url", URL])
+    command = [str(python), "-c", "from kinto_server.scripts.cli import main; raise SystemExit(main())"]
+    run = subprocess.run([*command, "migrate", "--ini", str(ini)], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    expected = [f"applied {m}" for component in migrations.COMPONENTS for m in migrations.available(component)]
+    assert run.stdout.splitlines() == expected
+    where = subprocess.run(
+        [str(python), "-c", "import kinto_server.database.migrations as m; print(m.MIGRATIONS_DIR)"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert where.startswith(site)

@@ -1,5 +1,5 @@
-"""Single round trips for what would take several statements, when the
-storage and permission backends share one PostgreSQL database.
+"""The combined reads and writes in single round trips, when the storage and
+permission backends share one PostgreSQL database.
 
 - What every request reads first: the caller's group principals, the ACEs
   of the object's lineage, and the lineage's objects (locked for a write, as
@@ -9,6 +9,7 @@ storage and permission backends share one PostgreSQL database.
   becomes a writer), written together.
 """
 
+from kinto_server.combined import Combined, Separate
 from kinto_server.database import Prepared
 from kinto_server.permission.postgresql import replacement_ctes, replacement_params
 from kinto_server.storage.postgresql import (
@@ -48,24 +49,23 @@ _CREATE_WITH_PERMISSIONS = Prepared(f"""
 """)
 
 
-def _shared_client(storage, permission):
-    """The client of both backends when they are PostgreSQL on one database."""
-    from kinto_server.permission.postgresql import PostgreSQLPermission
-    from kinto_server.storage.postgresql import PostgreSQLStorage
+class PostgreSQLCombined(Combined):
+    def __init__(self, storage, permission):
+        self.storage, self.client = storage, storage.client
+        self.separate = Separate(storage, permission)
 
-    if not isinstance(storage, PostgreSQLStorage) or not isinstance(permission, PostgreSQLPermission):
-        return None
-    return storage.client if storage.client is permission.client else None
+    @classmethod
+    def for_backends(cls, storage, permission):
+        """An instance when both backends are PostgreSQL on one database, else None."""
+        from kinto_server.permission.postgresql import PostgreSQLPermission
 
+        if not isinstance(permission, PostgreSQLPermission) or storage.client is not permission.client:
+            return None
+        return cls(storage, permission)
 
-def fused_reader(storage, permission):
-    """The reader, or None when the backends are not PostgreSQL on one database."""
-    client = _shared_client(storage, permission)
-    if client is None:
-        return None
-
-    def read(*, keys, lock, user_ids, object_uris):
-        """(group principals, ACEs per URI in order, {key: object})."""
+    def read_lineage(self, *, keys, lock, user_ids, object_uris):
+        if not keys:  # A list of buckets: nothing to fuse.
+            return self.separate.read_lineage(keys=keys, lock=lock, user_ids=user_ids, object_uris=object_uris)
         params = {"users": list(user_ids), "uris": list(object_uris)}
         ancestors = keys[:-1] if lock else keys
         columns = [list(c) for c in zip(*ancestors, strict=True)] if ancestors else [[], [], []]
@@ -74,7 +74,8 @@ def fused_reader(storage, permission):
             resource_name, parent_id, object_id = keys[-1]
             params.update(resource_name=resource_name, parent_id=parent_id, id=object_id)
         groups, aces, found = set(), {}, {}
-        for tag, a, b, c, last_modified, principal, data in client.execute(_LOCKED if lock else _UNLOCKED, params):
+        rows = self.client.execute(_LOCKED if lock else _UNLOCKED, params)
+        for tag, a, b, c, last_modified, principal, data in rows:
             if tag == "p":
                 groups.add(principal)
             elif tag == "a":
@@ -83,24 +84,10 @@ def fused_reader(storage, permission):
                 found[(a, b, c)] = object_from_row(c, last_modified, False, data)
         return groups, [aces.get(uri, {}) for uri in object_uris], found
 
-    return read
-
-
-def fused_creator(storage, permission):
-    """``create(resource_name, parent_id, obj, object_uri, permissions)``, as
-    ``storage.create`` then ``permission.replace_object_permissions`` would
-    do (ObjectExistsError included), or None when the backends are not
-    PostgreSQL on one database."""
-    client = _shared_client(storage, permission)
-    if client is None:
-        return None
-
-    def create(*, resource_name, parent_id, obj, object_uri, permissions):
+    def create(self, *, resource_name, parent_id, obj, object_uri, permissions):
         params = write_params(resource_name, parent_id, obj["id"], obj)
         params.update(replacement_params(object_uri, permissions))
-        rows = client.execute(_CREATE_WITH_PERMISSIONS, params)
+        rows = self.client.execute(_CREATE_WITH_PERMISSIONS, params)
         if not rows:
-            storage.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
+            self.storage.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
         return stored_object(obj, obj["id"], rows[0][0])
-
-    return create

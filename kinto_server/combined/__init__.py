@@ -1,0 +1,47 @@
+"""What touches storage and permission together, behind one seam chosen at
+start-up: the lineage read every request begins with, and a creation with
+the new object's ACEs.
+
+Resources always call ``registry.combined``. :class:`Separate` does it with
+the storage and permission interfaces; a storage backend may offer a faster
+one for a given permission backend (``Backend.combined_with``), such as
+PostgreSQL's single round trips when both share a database
+(:mod:`kinto_server.combined.postgresql`).
+"""
+
+import abc
+
+
+class Combined(abc.ABC):
+    """The interface; :class:`Separate` is the generic implementation."""
+
+    @abc.abstractmethod
+    def read_lineage(self, *, keys, lock, user_ids, object_uris):
+        """``(groups, acls, found)``: the group principals of ``user_ids`` (a
+        set), the ACEs of each of ``object_uris`` in order (``{permission:
+        set(principals)}``), and the live objects of ``keys`` (``{key:
+        object}``), locked for the request's transaction when ``lock``."""
+
+    @abc.abstractmethod
+    def create(self, *, resource_name, parent_id, obj, object_uri, permissions):
+        """``storage.create`` then ``permission.replace_object_permissions``
+        (ObjectExistsError included): the stored object."""
+
+
+class Separate(Combined):
+    def __init__(self, storage, permission):
+        self.storage, self.permission = storage, permission
+
+    def read_lineage(self, *, keys, lock, user_ids, object_uris):
+        groups, acls = self.permission.get_principals_and_permissions(user_ids=user_ids, object_uris=object_uris)
+        return groups, acls, self.storage.get_many(keys=keys, lock_lineage=lock)
+
+    def create(self, *, resource_name, parent_id, obj, object_uri, permissions):
+        new = self.storage.create(resource_name=resource_name, parent_id=parent_id, obj=obj)
+        self.permission.replace_object_permissions(object_uri=object_uri, permissions=permissions)
+        return new
+
+
+def combined(storage, permission):
+    """The storage backend's own implementation, or the generic one."""
+    return storage.combined_with(permission) or Separate(storage, permission)
