@@ -24,12 +24,10 @@ import importlib
 import logging
 from dataclasses import dataclass, field
 
+from kinto_server.environ_keys import PARENT_PENDING_EVENTS, PENDING_EVENTS
 from kinto_server.settings import ConfigurationError, as_list
 
 logger = logging.getLogger(__name__)
-
-PENDING_KEY = "kinto_server.pending_events"
-PARENT_PENDING_KEY = "kinto_server.parent_pending_events"
 
 
 @dataclass
@@ -67,7 +65,7 @@ def notify(request, action, ref, old, new, permissions=None):
     impacted = [{"old": old, "new": new, "permissions": permissions}]
     payload = _payload(request, action, ref, new["last_modified"])
     request.registry.notify(ResourceChanged(payload, impacted, request))
-    request.environ.setdefault(PENDING_KEY, []).append(AfterResourceChanged(payload, impacted, request))
+    request.environ.setdefault(PENDING_EVENTS, []).append(AfterResourceChanged(payload, impacted, request))
 
 
 def after_commit_tween_factory(handler, registry):
@@ -77,10 +75,10 @@ def after_commit_tween_factory(handler, registry):
 
     def after_commit_tween(request):
         response = handler(request)
-        pending = request.environ.pop(PENDING_KEY, [])
+        pending = request.environ.pop(PENDING_EVENTS, [])
         if not pending or response.status_code >= 400:
             return response
-        parent_pending = request.environ.get(PARENT_PENDING_KEY)
+        parent_pending = request.environ.get(PARENT_PENDING_EVENTS)
         if parent_pending is not None:
             parent_pending.extend(pending)
             return response
@@ -113,9 +111,5 @@ def _listener(config, name):
 
 
 def includeme(config):
-    from kinto_server.middleware import CORS, SERVICE_STATE
-
-    # Above the transaction tween (itself under SERVICE_STATE): runs after the commit.
-    config.add_tween("kinto_server.events.after_commit_tween_factory", under=CORS, over=SERVICE_STATE)
     for name in as_list(config.registry.settings.get("event_listeners", "")):
         config.add_subscriber(_listener(config, name), AfterResourceChanged)

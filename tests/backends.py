@@ -31,14 +31,13 @@ def settings_for(backend):
 @functools.lru_cache(maxsize=1)
 def _prepared_database():
     """Migrate the test database once; return (client, None) or (None, reason)."""
-    from kinto_server import database
-    from kinto_server.database import migrations
+    from kinto_server.database import migrations, postgresql
     from kinto_server.errors import BackendUnavailable
     from kinto_server.settings import load
 
     settings = load(settings_for("postgresql"), environ={})
     try:
-        client = database.client_for(settings, "storage")
+        client = postgresql.client_for(settings, "storage")
         for component in migrations.COMPONENTS:
             migrations.migrate(client, component)
     except BackendUnavailable as error:

@@ -5,8 +5,8 @@ import time
 
 import ujson
 
-from kinto_server import database
 from kinto_server.cache import Cache
+from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 
 
@@ -18,7 +18,7 @@ class PostgreSQLCache(PostgreSQLSchema, Cache):
 
     @classmethod
     def from_settings(cls, settings):
-        return cls(database.client_for(settings, "cache"))
+        return cls(postgresql.client_for(settings, "cache"))
 
     def get(self, key):
         rows = self.client.execute(

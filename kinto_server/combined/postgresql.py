@@ -10,7 +10,7 @@ permission backends share one PostgreSQL database.
 """
 
 from kinto_server.combined import Combined, Separate
-from kinto_server.database import Prepared
+from kinto_server.database.postgresql import Prepared
 from kinto_server.permission.postgresql import replacement_ctes, replacement_params
 from kinto_server.storage.postgresql import (
     CREATE_CTES,

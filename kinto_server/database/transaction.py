@@ -5,14 +5,12 @@ request again when PostgreSQL aborted it for a concurrent transaction."""
 import logging
 
 from kinto_server.database import ConcurrentWriteConflict
+from kinto_server.environ_keys import PENDING_EVENTS, SUBREQUEST
 from kinto_server.errors import ERRORS, BackendUnavailable, backend_unavailable_view, json_error
-from kinto_server.events import PENDING_KEY
-from kinto_server.middleware import SERVICE_STATE
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-SUBREQUEST_KEY = "kinto_server.subrequest"
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -30,7 +28,7 @@ def _finish(clients, commit):
 def _reset_for_retry(request):
     for name in ("validated", "errors"):
         request.__dict__.pop(name, None)
-    request.environ.pop(PENDING_KEY, None)  # Events of the abandoned attempt.
+    request.environ.pop(PENDING_EVENTS, None)  # Events of the abandoned attempt.
 
 
 def transaction_tween_factory(handler, registry):
@@ -42,7 +40,7 @@ def transaction_tween_factory(handler, registry):
         readonly = request.method in READ_METHODS
         # A batch sub-request runs once, in a savepoint; on a conflict the
         # batch as a whole is tried again.
-        attempts = 1 if request.environ.get(SUBREQUEST_KEY) else MAX_ATTEMPTS
+        attempts = 1 if request.environ.get(SUBREQUEST) else MAX_ATTEMPTS
         for attempt in range(1, attempts + 1):
             for client in clients:
                 client.start_request(readonly)
@@ -87,4 +85,3 @@ def conflict_view(exc, request):
 
 def includeme(config):
     config.add_view(conflict_view, context=ConcurrentWriteConflict)
-    config.add_tween("kinto_server.database.transaction.transaction_tween_factory", under=SERVICE_STATE)

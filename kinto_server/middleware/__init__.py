@@ -1,7 +1,9 @@
 """Pyramid tweens wrapping every request, outermost first: the operator's
 service-wide headers (Backoff, end-of-service Alert: on every answer,
 preflights and redirects included), CORS, URL normalisation, body size
-limit, then the service state (end of service passed, Accept, read-only)."""
+limit, then the service state (end of service passed, Accept, read-only),
+and the request's transaction, whose events are sent by the after-commit
+tween above it. Every tween is ordered here, in one place."""
 
 from pyramid.tweens import INGRESS
 
@@ -10,6 +12,8 @@ CORS = "kinto_server.middleware.cors.cors_tween_factory"
 REDIRECTS = "kinto_server.middleware.redirects.redirects_tween_factory"
 SERVICE_STATE = "kinto_server.middleware.service_state.service_state_tween_factory"
 LIMITS = "kinto_server.middleware.limits.body_size_tween_factory"
+AFTER_COMMIT = "kinto_server.events.after_commit_tween_factory"
+TRANSACTION = "kinto_server.database.transaction.transaction_tween_factory"
 
 
 def includeme(config):
@@ -18,3 +22,6 @@ def includeme(config):
     config.add_tween(REDIRECTS, under=CORS)
     config.add_tween(LIMITS, under=REDIRECTS, over=SERVICE_STATE)
     config.add_tween(SERVICE_STATE, under=REDIRECTS)
+    # Events are sent once the request's transaction (under them) commits.
+    config.add_tween(AFTER_COMMIT, under=CORS, over=SERVICE_STATE)
+    config.add_tween(TRANSACTION, under=SERVICE_STATE)

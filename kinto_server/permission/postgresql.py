@@ -3,9 +3,9 @@ permission, principal) and ``user_principals`` (user id, group URI)."""
 
 from collections import defaultdict
 
-from kinto_server import database
-from kinto_server.database import Prepared
+from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
+from kinto_server.database.postgresql import Prepared
 from kinto_server.permission import PermissionBackend
 
 # The statements of every request (lookups by key) are prepared.
@@ -63,7 +63,7 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
 
     @classmethod
     def from_settings(cls, settings):
-        return cls(database.client_for(settings, "permission"))
+        return cls(postgresql.client_for(settings, "permission"))
 
     def _run(self, sql, params=None):
         return self.client.execute(sql, params)
@@ -85,7 +85,7 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
         if with_children:
             self._run(
                 "DELETE FROM access_control_entries WHERE object_id = %(uri)s OR object_id LIKE %(below)s",
-                {"uri": object_uri, "below": database.escape_like(object_uri + "/") + "%"},
+                {"uri": object_uri, "below": postgresql.escape_like(object_uri + "/") + "%"},
             )
         else:
             self._run("DELETE FROM access_control_entries WHERE object_id = %(uri)s", {"uri": object_uri})
@@ -100,7 +100,7 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
             {
                 "principals": list(principals),
                 "permissions": list(permissions),
-                "prefix": database.escape_like(uri_prefix) + "%",
+                "prefix": postgresql.escape_like(uri_prefix) + "%",
             },
         )
         found = defaultdict(set)

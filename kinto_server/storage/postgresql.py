@@ -22,9 +22,9 @@ ETag are read by one statement (:meth:`PostgreSQLStorage.list_with_timestamp`),
 so the ETag never runs ahead of the objects returned with it.
 """
 
-from kinto_server import database
-from kinto_server.database import Prepared
+from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
+from kinto_server.database.postgresql import Prepared
 from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import Params, dumps, order_and_keyset, where_filters
 
@@ -169,7 +169,7 @@ class PostgreSQLStorage(PostgreSQLSchema, Storage):
 
     @classmethod
     def from_settings(cls, settings):
-        return cls(database.client_for(settings, "storage"))
+        return cls(postgresql.client_for(settings, "storage"))
 
     def _run(self, sql, params):
         return self.client.execute(sql, params)
@@ -278,7 +278,7 @@ class PostgreSQLStorage(PostgreSQLSchema, Storage):
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
 
     def delete_tree(self, *, parent_uri):
-        params = {"uri": parent_uri, "below": database.escape_like(parent_uri + "/") + "%"}
+        params = {"uri": parent_uri, "below": postgresql.escape_like(parent_uri + "/") + "%"}
         for table in ("objects", "timestamps"):
             self._run(f"DELETE FROM {table} WHERE parent_id = %(uri)s OR parent_id LIKE %(below)s", params)
 

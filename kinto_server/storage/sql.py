@@ -13,7 +13,7 @@ broken by id.
 
 import ujson
 
-from kinto_server.database import escape_like
+from kinto_server.database.postgresql import escape_like
 from kinto_server.storage import Operator
 from kinto_server.storage.evaluation import MISSING, resolve
 

@@ -9,9 +9,8 @@ import colander
 from cornice import Service
 
 from kinto_server.database import ConcurrentWriteConflict
-from kinto_server.database.transaction import SUBREQUEST_KEY
+from kinto_server.environ_keys import PARENT_PENDING_EVENTS, PENDING_EVENTS, SUBREQUEST
 from kinto_server.errors import cornice_errors_to_response, invalid_parameters
-from kinto_server.events import PARENT_PENDING_KEY, PENDING_KEY
 from kinto_server.request import KintoRequest
 from kinto_server.views.rendering import dumps, json_response
 from kinto_server.views.schemas import parse_json_body
@@ -147,8 +146,8 @@ def build_subrequest(request, sub):
     subrequest.method = sub.get("method", "GET")
     if "body" in sub:
         subrequest.body = dumps(sub["body"])
-    subrequest.environ[SUBREQUEST_KEY] = True
-    subrequest.environ[PARENT_PENDING_KEY] = request.environ.setdefault(PENDING_KEY, [])
+    subrequest.environ[SUBREQUEST] = True
+    subrequest.environ[PARENT_PENDING_EVENTS] = request.environ.setdefault(PENDING_EVENTS, [])
     if headers.get("Authorization") == request.headers.get("Authorization"):
         # Same credentials: reuse the identity and principals already computed.
         for name in ("_kinto_identity", "principals"):
@@ -170,7 +169,7 @@ def _answer(subrequest, response):
 
 @batch.post(validators=(validate_batch,))
 def post_batch(request):
-    if request.environ.get(SUBREQUEST_KEY):
+    if request.environ.get(SUBREQUEST):
         # However its path was written (the check above reads it as sent).
         raise invalid_parameters("body", "requests", RECURSION_MESSAGE)
     # Computed once here, and reused by the sub-requests with the same credentials.

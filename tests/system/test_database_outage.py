@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from kinto_server import database
-from kinto_server.database import migrations
+from kinto_server.database import migrations, postgresql
 from kinto_server.settings import load
 from tests.backends import IN_CI
 from tests.system.cluster import Cluster, binaries
@@ -27,7 +26,7 @@ def cluster():
     try:
         cluster.init()
         settings = load({"kinto.storage_url": cluster.url}, environ={})
-        client = database.client_for(settings, "storage")
+        client = postgresql.client_for(settings, "storage")
         for component in migrations.COMPONENTS:
             migrations.migrate(client, component)
         client.engine.dispose()

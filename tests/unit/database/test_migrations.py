@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kinto_server import database
-from kinto_server.database import migrations
+from kinto_server.database import migrations, postgresql
 from kinto_server.scripts import cli
 from tests.backends import DATABASE_URL, database_client
 
@@ -30,7 +29,7 @@ def client():
     # No FORCE: were another run using it, fail here rather than cut it off.
     _admin(admin, f'DROP DATABASE IF EXISTS "{NAME}"')
     _admin(admin, f'CREATE DATABASE "{NAME}"')
-    client = database.PostgreSQLClient(database.normalized_url(URL))
+    client = postgresql.PostgreSQLClient(postgresql.normalized_url(URL))
     yield client
     client.engine.dispose()
     # Nothing left behind; FORCE closes what the commands under test kept open.

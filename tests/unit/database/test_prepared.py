@@ -5,7 +5,7 @@ import psycopg2
 import pytest
 
 from kinto_server import main
-from kinto_server.database import PostgreSQLClient, Prepared
+from kinto_server.database.postgresql import PostgreSQLClient, Prepared
 from kinto_server.storage.postgresql import GET
 from tests.backends import DATABASE_URL, database_client, settings_for
 from tests.support import BASE_SETTINGS
