@@ -2,7 +2,7 @@
 
 A backend setting (``kinto.storage_backend``...) names a backend class:
 
-- by a short name registered below (``memory``, ``postgresql``),
+- by a short name registered below (``memory``, ``sqlite``, ``postgresql``),
 - by the name Kinto's ini files use (``kinto.core.storage.postgresql``...),
   so that existing files keep working,
 - or by any ``package.module:Class`` (a third party's backend), or a module
@@ -32,6 +32,11 @@ REGISTERED = {
         "permission": "kinto_server.permission.memory:MemoryPermission",
         "cache": "kinto_server.cache.memory:MemoryCache",
     },
+    "sqlite": {
+        "storage": "kinto_server.storage.sqlite:SQLiteStorage",
+        "permission": "kinto_server.permission.sqlite:SQLitePermission",
+        "cache": "kinto_server.cache.sqlite:SQLiteCache",
+    },
     "postgresql": {
         "storage": "kinto_server.storage.postgresql:PostgreSQLStorage",
         "permission": "kinto_server.permission.postgresql:PostgreSQLPermission",
@@ -46,8 +51,9 @@ class Backend:
 
     #: Its data is seen by every server process, so several workers may share it.
     shared_across_processes = False
-    #: It needs ``kinto.<role>_url``.
+    #: It needs ``kinto.<role>_url``; ``kinto_server init`` writes ``default_url``.
     needs_url = False
+    default_url = ""
     #: Its tables come from migrations (``kinto_server migrate``).
     has_schema = False
 
@@ -58,6 +64,11 @@ class Backend:
     def migrate(self, dry_run=False):
         """Apply (or, with ``dry_run``, only list) the pending migrations; return them."""
         return []
+
+    def create_schema_if_new(self):
+        """At start-up: create the schema of a database that has none yet (an
+        embedded store made on first start). An existing, older schema is
+        left to ``kinto_server migrate``."""
 
     def combined_with(self, permission):
         """For a storage backend: a faster :class:`kinto_server.combined.Combined`
@@ -113,6 +124,7 @@ def _check_schemas(backends):
     when the database cannot be reached yet."""
     for role, backend in backends.items():
         try:
+            backend.create_schema_if_new()
             todo = backend.pending_migrations()
         except BackendUnavailable as error:
             logger.warning("Cannot check the %s schema, database unavailable: %s", role, error)

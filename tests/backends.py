@@ -9,11 +9,13 @@ with the reason, except with ``CI=true`` where they fail.
 
 import functools
 import os
+import tempfile
 
 import pytest
 
 DATABASE_URL = os.environ.get("KINTO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/kinto_server_test")
-BACKENDS = [b for b in os.environ.get("KINTO_TEST_BACKENDS", "memory,postgresql").split(",") if b]
+BACKENDS = [b for b in os.environ.get("KINTO_TEST_BACKENDS", "memory,sqlite,postgresql").split(",") if b]
+SQLITE_PATH = os.path.join(tempfile.mkdtemp(prefix="kinto-server-tests-"), "kinto.sqlite")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TABLES = "objects, timestamps, access_control_entries, user_principals, cache"
 
@@ -21,11 +23,39 @@ TABLES = "objects, timestamps, access_control_entries, user_principals, cache"
 def settings_for(backend):
     if backend == "memory":
         return {}
+    url = DATABASE_URL if backend == "postgresql" else f"sqlite://{SQLITE_PATH}"
     return {
         f"kinto.{role}_{key}": value
         for role in ("storage", "permission", "cache")
-        for key, value in (("backend", "postgresql"), ("url", DATABASE_URL))
+        for key, value in (("backend", backend), ("url", url))
     }
+
+
+@functools.lru_cache(maxsize=1)
+def _migrated_sqlite():
+    from kinto_server import backends
+    from kinto_server.settings import load
+
+    settings = load(settings_for("sqlite"), environ={})
+    for role in ("storage", "permission", "cache"):
+        backends.load(role, settings).migrate()
+    return backends.load("storage", settings).client
+
+
+def sqlite_client():
+    """The test SQLite file's client, migrated and emptied."""
+    client = _migrated_sqlite()
+    for table in ("objects", "timestamps", "access_control_entries", "user_principals", "cache"):
+        client.execute(f"DELETE FROM {table}")
+    return client
+
+
+def prepare(backend):
+    """An empty database for ``backend`` (or a skip with the reason)."""
+    if backend == "postgresql":
+        database_client()
+    elif backend == "sqlite":
+        sqlite_client()
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,15 +2,14 @@ import pytest
 from webtest import TestApp
 
 from kinto_server import main
-from tests.backends import BACKENDS, database_client, settings_for
+from tests.backends import BACKENDS, prepare, settings_for
 from tests.support import BASE_SETTINGS
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
-    """The backend kind under test; PostgreSQL starts from an empty database."""
-    if request.param == "postgresql":
-        database_client()
+    """The backend kind under test, starting from an empty database."""
+    prepare(request.param)
     return request.param
 
 

@@ -96,6 +96,7 @@ class PostgreSQLSchema:
     shared_across_processes = True
     needs_url = True
     has_schema = True
+    default_url = "postgresql://postgres@127.0.0.1:5432/kinto"  # What ``kinto_server init`` writes.
     component = None  # storage, permission or cache
 
     def pending_migrations(self):

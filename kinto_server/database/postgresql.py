@@ -20,7 +20,7 @@ import sqlalchemy
 import ujson
 from sqlalchemy import exc as sa_exc
 
-from kinto_server.database import ConcurrentWriteConflict
+from kinto_server.database import ConcurrentWriteConflict, RequestTransactions
 from kinto_server.errors import BackendUnavailable
 from kinto_server.settings import ConfigurationError
 
@@ -178,7 +178,7 @@ class _Transaction:
             self.client.checkin(self.fairy)
 
 
-class PostgreSQLClient:
+class PostgreSQLClient(RequestTransactions):
     def __init__(self, url, pool_size=25, max_overflow=5, pool_recycle=-1, pool_timeout=30, prepared=True):
         self.url = url
         # Fail fast (503) rather than hang when the database host is gone.
@@ -255,47 +255,12 @@ class PostgreSQLClient:
             fairy.info[_PREPARED_KEY].add(preparing)
         return result
 
-    # Request transactions, driven by the transaction tween.
+    # Request transactions (RequestTransactions), driven by the transaction tween.
 
-    def start_request(self, readonly):
-        """Mark the start of a request; the connection opens on first use.
+    def _transaction(self, read_only):
+        return _Transaction(self, read_only=read_only)
 
-        A request started while another is running in this thread (a batch
-        sub-request) runs in a savepoint of the outer transaction, so that it
-        succeeds or fails on its own while the batch commits once."""
-        current = getattr(self._local, "current", None)
-        if current is None:
-            self._local.current = _Transaction(self, read_only=readonly)
-        else:
-            current.start_nested()
-
-    def finish_request(self, commit):
-        """Commit (or roll back) the request's transaction or savepoint."""
-        current = self._local.current
-        if current.savepoints:
-            current.finish_nested(commit)
-            return
-        self._local.current = None
-        current.finish(commit)
-
-    @contextlib.contextmanager
-    def connect(self):
-        """A transaction for several statements outside requests (scripts);
-        yields an object with ``execute(sql, params)``."""
-        transaction = _Transaction(self, read_only=False)
-        try:
-            yield transaction
-        except BaseException:
-            transaction.finish(commit=False)
-            raise
-        transaction.finish(commit=True)
-
-    def execute(self, sql, params=None):
-        """Run one statement; return the result rows as a list. In a request,
-        it joins the request's transaction; otherwise it commits on its own."""
-        current = getattr(self._local, "current", None)
-        if current is not None:
-            return current.execute(sql, params)
+    def _execute_alone(self, sql, params):
         fairy = self.checkout()
         try:
             return self.run(fairy, sql, params)

@@ -7,6 +7,7 @@ resource layer's business, not the backend's.
 """
 
 import abc
+from collections import defaultdict
 
 from kinto_server.backends import Backend
 
@@ -66,3 +67,20 @@ class PermissionBackend(Backend, abc.ABC):
     @abc.abstractmethod
     def heartbeat(self):
         """Return True when the backend answers."""
+
+
+def aces_per_uri(rows, object_uris):
+    """``get_objects_permissions``'s answer from ``(uri, permission,
+    principal)`` rows."""
+    found = defaultdict(lambda: defaultdict(set))
+    for uri, permission, principal in rows:
+        found[uri][permission].add(principal)
+    return [dict(found[uri]) if uri in found else {} for uri in object_uris]
+
+
+def permissions_per_uri(rows):
+    """``get_accessible_objects``'s answer from ``(uri, permission)`` rows."""
+    found = defaultdict(set)
+    for uri, permission in rows:
+        found[uri].add(permission)
+    return dict(found)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
-from kinto_server.permission import PermissionBackend
+from kinto_server.permission import PermissionBackend, aces_per_uri, permissions_per_uri
 
 # The statements of every request (lookups by key) are prepared.
 OBJECTS_PERMISSIONS = Prepared(
@@ -71,11 +71,7 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
     def get_objects_permissions(self, *, object_uris):
         if not object_uris:
             return []
-        rows = self._run(OBJECTS_PERMISSIONS, {"uris": list(object_uris)})
-        found = defaultdict(lambda: defaultdict(set))
-        for uri, permission, principal in rows:
-            found[uri][permission].add(principal)
-        return [dict(found[uri]) if uri in found else {} for uri in object_uris]
+        return aces_per_uri(self._run(OBJECTS_PERMISSIONS, {"uris": list(object_uris)}), object_uris)
 
     def replace_object_permissions(self, *, object_uri, permissions):
         if permissions:
@@ -103,10 +99,7 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
                 "prefix": postgresql.escape_like(uri_prefix) + "%",
             },
         )
-        found = defaultdict(set)
-        for uri, permission in rows:
-            found[uri].add(permission)
-        return dict(found)
+        return permissions_per_uri(rows)
 
     def add_user_principal(self, *, user_id, principal):
         self._run(

@@ -10,7 +10,6 @@ from kinto_server import __version__, backends
 from kinto_server.backends import ROLES
 
 TEMPLATE = Path(__file__).with_name("kinto.ini.template")
-DEFAULT_DB_URL = "postgresql://postgres@127.0.0.1:5432/kinto"
 
 
 def cmd_init(args):
@@ -21,13 +20,13 @@ def cmd_init(args):
     choices = backends.names()
     backend = args.backend
     if backend is None:
-        answer = input(f"Which backend ({'/'.join(choices)})? [memory] ").strip() or "memory"
+        answer = input(f"Which backend ({'/'.join(choices)})? [sqlite] ").strip() or "sqlite"
         if answer not in choices:
             print(f"Unknown backend {answer!r}: choose one of {', '.join(choices)}.", file=sys.stderr)
             return 2
         backend = answer
-    needs_url = getattr(backends.resolve("storage", {"storage_backend": backend}), "needs_url", False)
-    url = args.database_url if needs_url else ""
+    chosen = backends.resolve("storage", {"storage_backend": backend})
+    url = (args.database_url or chosen.default_url) if getattr(chosen, "needs_url", False) else ""
     text = TEMPLATE.read_text(encoding="utf-8").format(
         backend=backend, url=url, secret=secrets.token_hex(32), host=args.host, port=args.port
     )
@@ -220,7 +219,10 @@ def parser():
     init.add_argument(
         "--backend", choices=backends.names(), help="storage, permission and cache backend (asked if absent)"
     )
-    init.add_argument("--database-url", default=DEFAULT_DB_URL, help="PostgreSQL URL (default: %(default)s)")
+    init.add_argument(
+        "--database-url",
+        help="database URL (default: data/kinto.sqlite next to the ini, or the local kinto database on PostgreSQL)",
+    )
     init.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     init.add_argument("--port", type=int, default=8888, help="port to listen on (default: %(default)s)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")

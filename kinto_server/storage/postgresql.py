@@ -26,7 +26,8 @@ from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
 from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
-from kinto_server.storage.sql import Params, dumps, order_and_keyset, where_filters
+from kinto_server.storage.sql import order_and_keyset, where_filters
+from kinto_server.storage.sql_common import Params, dumps
 
 CLOCK = "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
 TOMBSTONE_DATA = '{"deleted": true}'

@@ -11,27 +11,10 @@ point (``COLLATE "C"``), mixed types sorted null < string < number < boolean
 broken by id.
 """
 
-import ujson
-
 from kinto_server.database.postgresql import escape_like
 from kinto_server.storage import Operator
 from kinto_server.storage.evaluation import MISSING, resolve
-
-COLUMNS = ("id", "last_modified")
-COMPARATORS = {Operator.LT: "<", Operator.GT: ">", Operator.MIN: ">=", Operator.MAX: "<="}
-
-
-class Params(dict):
-    """Bound parameters of one statement, named ``p0``, ``p1``..."""
-
-    def add(self, value):
-        name = f"p{len(self)}"
-        self[name] = value
-        return f"%({name})s"
-
-
-def dumps(value):
-    return ujson.dumps(value, escape_forward_slashes=False)
+from kinto_server.storage.sql_common import COLUMNS, COMPARATORS, Spelling, column_filter, dumps
 
 
 def _json_type(value):
@@ -74,31 +57,18 @@ def _like_pattern(value):
     return text.replace("*", "%")
 
 
-def _column_filter(flt, params):
-    column, value, op = flt.field, flt.value, flt.operator
-    if op is Operator.HAS:
-        return "TRUE" if value else "FALSE"
-    expected = str if column == "id" else int
-    if op in (Operator.IN, Operator.EXCLUDE):
-        values = [v for v in value if isinstance(v, expected) and not isinstance(v, bool)]
-        clause = f"{column} = ANY({params.add(values)})"
-        return clause if op is Operator.IN else f"NOT ({clause})"
-    if op is Operator.LIKE:
-        return f"({column}::text ILIKE {params.add(_like_pattern(value))})" if column == "id" else "FALSE"
-    if op in (Operator.CONTAINS, Operator.CONTAINS_ANY):
-        return "FALSE"
-    matches_type = isinstance(value, expected) and not isinstance(value, bool)
-    if op is Operator.EQ:
-        return f"{column} = {params.add(value)}" if matches_type else "FALSE"
-    if op is Operator.NOT:
-        return f"{column} <> {params.add(value)}" if matches_type else "TRUE"
-    return f"{column} {COMPARATORS[op]} {params.add(value)}" if matches_type else "FALSE"
+SPELLING = Spelling(
+    true="TRUE",
+    false="FALSE",
+    in_list=lambda column, values, params: f"{column} = ANY({params.add(values)})",
+    like=lambda column, pattern, params: f"({column}::text ILIKE {params.add(_like_pattern(pattern))})",
+)
 
 
 def filter_sql(flt, params):
     """A boolean SQL expression for one filter."""
     if flt.field in COLUMNS:
-        return _column_filter(flt, params)
+        return column_filter(flt, params, SPELLING)
     op, value = flt.operator, flt.value
     if op is Operator.EQ and (value is None or _json_type(value) is not None):
         # For a scalar, containment is equality (1 = 1.0, null is not missing,

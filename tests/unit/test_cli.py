@@ -6,9 +6,12 @@ import time
 import urllib.request
 
 import pytest
+from pyramid.paster import get_app
+from webtest import TestApp
 
 from kinto_server import __version__
 from kinto_server.scripts import cli
+from tests.support import auth
 
 
 def test_version_prints_the_version(capsys):
@@ -35,11 +38,18 @@ def test_init_writes_a_postgresql_config(tmp_path):
     assert config["app:main"]["kinto.storage_url"] == url
 
 
-def test_init_asks_for_the_backend(tmp_path, monkeypatch):
+def test_init_asks_for_the_backend_and_defaults_to_a_sqlite_file_next_to_the_ini(tmp_path, monkeypatch):
     monkeypatch.setattr("builtins.input", lambda prompt: "")
     ini = tmp_path / "kinto.ini"
     assert cli.main(["init", "--ini", str(ini)]) == 0
-    assert "kinto.cache_backend = memory" in ini.read_text()
+    text = ini.read_text()
+    assert "kinto.cache_backend = sqlite" in text
+    assert "kinto.storage_url = sqlite:///%(here)s/data/kinto.sqlite" in text
+    app = TestApp(get_app(str(ini), "main"))
+    app.put("/v1/buckets/b", headers=auth("alice"), status=201)
+    again = TestApp(get_app(str(ini), "main"))  # As after a restart.
+    assert again.get("/v1/buckets/b", headers=auth("alice")).json["data"]["id"] == "b"
+    assert (tmp_path / "data" / "kinto.sqlite").is_file()
 
 
 def test_init_refuses_unknown_answer(tmp_path, monkeypatch, capsys):

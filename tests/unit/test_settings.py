@@ -1,5 +1,6 @@
 import configparser
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,19 @@ def test_a_server_started_with_an_example_secret_warns(caplog):
     with caplog.at_level(logging.WARNING, logger="kinto_server"):
         make_config(**{"kinto.userid_hmac_secret": "a-secret-of-my-own"})
     assert "userid_hmac_secret" not in caplog.text
+
+
+def test_the_shipped_configuration_keeps_its_data_in_one_sqlite_file(tmp_path, monkeypatch):
+    from pyramid.paster import get_app
+    from webtest import TestApp
+
+    ini = Path(__file__).parents[2] / "config" / "kinto.ini"
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ini)
+    assert parser["app:main"]["kinto.storage_url"] == "sqlite:///%(here)s/data/kinto.sqlite"
+    # The environment moves the file (and permissions and cache with it).
+    monkeypatch.setenv("KINTO_STORAGE_URL", f"sqlite://{tmp_path}/moved.sqlite")
+    app = TestApp(get_app(str(ini), "main"))
+    app.put("/v1/buckets/b", headers={"Authorization": "Basic YTpi"}, status=201)
+    tables = {row[0] for row in sqlite3.connect(tmp_path / "moved.sqlite").execute("SELECT name FROM sqlite_master")}
+    assert {"objects", "access_control_entries", "cache"} <= tables

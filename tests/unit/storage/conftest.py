@@ -2,7 +2,8 @@ import pytest
 
 from kinto_server.storage.memory import MemoryStorage
 from kinto_server.storage.postgresql import PostgreSQLStorage
-from tests.backends import BACKENDS, database_client
+from kinto_server.storage.sqlite import SQLiteStorage
+from tests.backends import BACKENDS, database_client, sqlite_client
 
 
 @pytest.fixture(params=BACKENDS)
@@ -10,4 +11,6 @@ def storage(request):
     """Every storage backend, so each contract test runs on all of them."""
     if request.param == "postgresql":
         return PostgreSQLStorage(database_client())
+    if request.param == "sqlite":
+        return SQLiteStorage(sqlite_client())
     return MemoryStorage()

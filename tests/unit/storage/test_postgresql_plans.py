@@ -93,7 +93,8 @@ def test_next_page_from_a_token_uses_the_timestamp_index(seeded):
 
 def test_keyset_sql_grows_linearly_with_the_sort_fields():
     from kinto_server.storage import Sort
-    from kinto_server.storage.sql import Params, order_and_keyset
+    from kinto_server.storage.sql import order_and_keyset
+    from kinto_server.storage.sql_common import Params
 
     def size(count):
         sorting = tuple(Sort(f"f{i}", i % 2 == 1) for i in range(count))

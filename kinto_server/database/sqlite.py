@@ -1,0 +1,295 @@
+"""SQLite access shared by the storage, permission and cache backends: one
+database file, one connection per thread, and the request transaction every
+backend call joins.
+
+- WAL journal: readers never wait for the writer, and see a consistent
+  snapshot per statement (or per ``snapshot()`` block).
+- ``synchronous = FULL``: a write is on disk when its COMMIT returns, so an
+  acknowledged write survives a crash of the process or of the machine.
+- A write request takes the database's write lock with ``BEGIN IMMEDIATE``
+  at its first statement, waiting up to ``busy_timeout`` for it (Python's
+  implicit deferred transactions fail at once with "database is locked"
+  when they upgrade to a write). Writers are thus one at a time, across
+  threads and processes: a timestamp handed out inside the transaction is
+  committed before the next writer takes one, so commit order is timestamp
+  order and a ``_since`` poller never misses a write.
+- A read request runs its statements on their own (as on PostgreSQL),
+  unless one writes (the first look at an empty collection fixes its
+  timestamp): the request then takes the write lock from that statement on.
+- Batch sub-requests run in savepoints of their batch's transaction.
+"""
+
+import contextlib
+import os
+import sqlite3
+import threading
+from importlib.resources import files
+from pathlib import Path
+
+from kinto_server.database import RequestTransactions, migrations
+from kinto_server.errors import BackendUnavailable
+from kinto_server.settings import ConfigurationError
+
+_WRITE_KEYWORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
+
+
+def _writes(sql):
+    return sql.lstrip()[:8].upper().startswith(_WRITE_KEYWORDS)
+
+
+@contextlib.contextmanager
+def translated_errors():
+    """A locked or unreadable database is BackendUnavailable (503)."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        raise BackendUnavailable(f"SQLite: {error}") from error
+    except sqlite3.DatabaseError as error:
+        if isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+            raise
+        raise BackendUnavailable(f"SQLite: {error}") from error
+
+
+class _Transaction:
+    def __init__(self, client, read_only):
+        self.client = client
+        self.read_only = read_only
+        self.begun = False
+        self.savepoints = []  # one entry per open sub-request: its name, or None until used
+        self.counter = 0
+
+    def _ensure_open(self, connection, sql):
+        if not self.begun and (not self.read_only or _writes(sql)):
+            connection.execute("BEGIN IMMEDIATE")
+            self.begun = True
+        if self.begun:
+            for level, name in enumerate(self.savepoints):
+                if name is None:
+                    self.counter += 1
+                    self.savepoints[level] = f"kinto_sp{self.counter}"
+                    connection.execute(f"SAVEPOINT {self.savepoints[level]}")
+
+    def execute(self, sql, params):
+        connection = self.client.connection()
+        with translated_errors():
+            self._ensure_open(connection, sql)
+            return connection.execute(sql, params or ()).fetchall()
+
+    def start_nested(self):
+        self.savepoints.append(None)
+
+    def finish_nested(self, commit):
+        name = self.savepoints.pop()
+        if name is not None:
+            connection = self.client.connection()
+            with translated_errors():
+                if not commit:
+                    connection.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                connection.execute(f"RELEASE SAVEPOINT {name}")
+
+    def finish(self, commit):
+        if not self.begun:
+            return
+        connection = self.client.connection()
+        with translated_errors():
+            connection.execute("COMMIT" if commit else "ROLLBACK")
+
+
+class SQLiteClient(RequestTransactions):
+    """The database file ``path`` (created on first use, with its folder)."""
+
+    def __init__(self, path, busy_timeout=5.0):
+        self.path = str(path)
+        self.busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._connections = []
+        self._functions = []
+        self._lock = threading.Lock()
+
+    def add_functions(self, register):
+        """Call ``register(connection)`` on every connection, present and
+        future (a backend's SQL functions)."""
+        with self._lock:
+            if register in self._functions:
+                return
+            self._functions.append(register)
+            for connection in self._connections:
+                register(connection)
+
+    def connection(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is None or getattr(self._local, "pid", None) != os.getpid():
+            connection = self._connect()
+            self._local.connection, self._local.pid = connection, os.getpid()
+        return connection
+
+    def _connect(self):
+        folder = Path(self.path).parent
+        if self.path != ":memory:" and not folder.is_dir():
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise BackendUnavailable(f"SQLite: cannot create the folder {folder}: {error.strerror}") from None
+        with translated_errors():
+            # isolation_level=None: transactions are ours (BEGIN IMMEDIATE).
+            connection = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA foreign_keys = OFF")
+        with self._lock:
+            for register in self._functions:
+                register(connection)
+            self._connections.append(connection)
+        return connection
+
+    # Request transactions (RequestTransactions), driven by the transaction tween.
+
+    def _transaction(self, read_only):
+        return _Transaction(self, read_only=read_only)
+
+    def _execute_alone(self, sql, params):
+        with translated_errors():
+            return self.connection().execute(sql, params or ()).fetchall()
+
+    @contextlib.contextmanager
+    def snapshot(self):
+        """Several reads that see one state of the database (a savepoint:
+        a read transaction of its own outside a request transaction)."""
+        connection = self.connection()
+        with translated_errors():
+            connection.execute("SAVEPOINT kinto_snapshot")
+        try:
+            yield
+        finally:
+            with translated_errors():
+                connection.execute("RELEASE SAVEPOINT kinto_snapshot")
+
+    def heartbeat(self):
+        try:
+            self.execute("SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    def close(self):
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def database_path(url, ini_folder=None):
+    """The file of ``sqlite:///path`` (absolute), ``sqlite:///./relative`` or a
+    bare path; relative paths are relative to ``ini_folder`` when given."""
+    path = url[len("sqlite://") :] if url.startswith("sqlite://") else url
+    if path.startswith("/./") or path.startswith("/../"):
+        path = path[1:]
+    if not path:
+        raise ConfigurationError("kinto.storage_url names no SQLite file (e.g. sqlite:///var/lib/kinto/kinto.sqlite)")
+    if path != ":memory:" and not os.path.isabs(path) and ini_folder:
+        path = os.path.join(ini_folder, path)
+    return path
+
+
+_clients = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(settings, role):
+    """The shared client of the file named by ``<role>_url`` (or ``storage_url``)."""
+    url = settings[f"{role}_url"] or settings["storage_url"]
+    if not url:
+        raise ConfigurationError(f"kinto.{role}_url is required by the sqlite {role} backend")
+    path = database_path(url, settings.get("config_folder"))
+    key = (os.path.abspath(path), settings["storage_pool_timeout"])
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = SQLiteClient(path, busy_timeout=float(settings["storage_pool_timeout"]))
+        return client
+
+
+# Schema migrations: numbered SQL files under migrations/sqlite/<component>/.
+
+MIGRATIONS_DIR = Path(str(files("kinto_server.migrations") / "sqlite"))
+VERSION_TABLE = """
+    CREATE TABLE IF NOT EXISTS schema_migrations (
+        component TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+        PRIMARY KEY (component, version)
+    )
+"""
+
+
+def _statements(script):
+    """The statements of a migration file, one by one (``executescript``
+    would commit the migration's transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return [s for s in statements if s.strip(" ;\n")]
+
+
+class SQLiteSchema:
+    """What a SQLite backend declares (see ``kinto_server.backends.Backend``):
+    one file shared by the processes of one host, its ``component``'s tables
+    made by the migrations of migrations/sqlite/."""
+
+    shared_across_processes = True
+    needs_url = True
+    has_schema = True
+    # What ``kinto_server init`` writes: a file next to the ini (PasteDeploy's %(here)s).
+    default_url = "sqlite:///%(here)s/data/kinto.sqlite"
+    component = None  # storage, permission or cache
+
+    def pending_migrations(self):
+        with self.client.connect() as transaction:
+            transaction.execute(VERSION_TABLE, None)
+            rows = transaction.execute("SELECT version FROM schema_migrations WHERE component = ?", (self.component,))
+        done = {row[0] for row in rows}
+        return [m for m in migrations.available(self.component, MIGRATIONS_DIR) if m.version not in done]
+
+    def create_schema_if_new(self):
+        """A component with no migration applied yet (a new file) is created;
+        one with some applied but not all is left to ``kinto_server migrate``."""
+        try:
+            if len(self.pending_migrations()) == len(migrations.available(self.component, MIGRATIONS_DIR)):
+                self.migrate()
+        except BackendUnavailable as error:
+            if "locked" in str(error):
+                raise  # Another program holds it: it may let go (503 meanwhile).
+            raise ConfigurationError(f"Cannot use the SQLite database {self.client.path}: {error}") from None
+
+    def migrate(self, dry_run=False):
+        todo = self.pending_migrations()
+        if dry_run:
+            return todo
+        applied = []
+        for migration in todo:
+            # BEGIN IMMEDIATE: two migrating processes take turns.
+            with self.client.connect() as transaction:
+                transaction.execute(VERSION_TABLE, None)
+                already = transaction.execute(
+                    "SELECT 1 FROM schema_migrations WHERE component = ? AND version = ?",
+                    (migration.component, migration.version),
+                )
+                if already:
+                    continue
+                for statement in _statements(migration.path.read_text(encoding="utf-8")):
+                    transaction.execute(statement, None)
+                transaction.execute(
+                    "INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)",
+                    (migration.component, migration.version, migration.name),
+                )
+            applied.append(migration)
+        return applied

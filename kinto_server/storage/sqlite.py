@@ -1,0 +1,254 @@
+"""SQLite storage: the PostgreSQL backend's tables (``objects``, live ones and
+tombstones with their data as JSON text, and ``timestamps``, the last
+timestamp handed out per parent) in one database file.
+
+How timestamps stay exact
+-------------------------
+Every write request holds SQLite's write lock from its first statement to
+its commit (``BEGIN IMMEDIATE``, :mod:`kinto_server.database.sqlite`): one
+writer at a time, in every thread and process using the file. A write takes
+its parent's next timestamp, ``max(clock, previous + 1)``, inside that
+transaction, so timestamps are unique, increasing, and committed in their
+order: once a reader sees timestamp T, every write that will get a timestamp
+<= T has committed, and a ``_since=T`` poll never misses a later one. A list
+and its ETag are read in one snapshot (a read transaction), so the ETag never
+runs ahead of the objects returned with it.
+"""
+
+import time
+
+import ujson
+
+from kinto_server.database import sqlite
+from kinto_server.database.sqlite import SQLiteSchema
+from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage.sqlite_sql import Params, dumps, order_and_keyset, register_functions, where_filters
+
+TOMBSTONE_DATA = '{"deleted": true}'
+
+BUMP = """
+    INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES (:parent_id, :resource_name, :value)
+    ON CONFLICT (parent_id, resource_name) DO UPDATE
+        SET last_modified = MAX(excluded.last_modified, timestamps.last_modified + :count)
+    RETURNING last_modified
+"""
+TIMESTAMP = "SELECT last_modified FROM timestamps WHERE parent_id = :parent_id AND resource_name = :resource_name"
+INIT_TIMESTAMP = """
+    INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES (:parent_id, :resource_name, :value)
+    ON CONFLICT (parent_id, resource_name) DO NOTHING
+"""
+_KEY = "parent_id = :parent_id AND resource_name = :resource_name AND id = :id"
+GET = f"SELECT last_modified, data FROM objects WHERE {_KEY} AND NOT deleted"
+# Creating over a tombstone revives it; over a live object, nothing is written.
+UPSERT = """
+    INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
+    VALUES (:parent_id, :resource_name, :id, :last_modified, 0, :data)
+    ON CONFLICT (parent_id, resource_name, id) DO UPDATE
+        SET last_modified = excluded.last_modified, deleted = 0, data = excluded.data {condition}
+    RETURNING last_modified
+"""
+CREATE = UPSERT.format(condition="WHERE objects.deleted")
+UPDATE = UPSERT.format(condition="")
+MARK_DELETED = f"UPDATE objects SET deleted = 1, data = '{TOMBSTONE_DATA}', last_modified = :last_modified WHERE {_KEY}"
+
+
+def _clock():
+    return time.time_ns() // 1_000_000
+
+
+def _requested(last_modified):
+    valid = isinstance(last_modified, int) and not isinstance(last_modified, bool) and 0 < last_modified < 2**62
+    return last_modified if valid else 0
+
+
+def object_from_row(object_id, last_modified, deleted, data):
+    if deleted:
+        return {"id": object_id, "last_modified": last_modified, "deleted": True}
+    obj = ujson.loads(data)
+    obj["id"] = object_id
+    obj["last_modified"] = last_modified
+    return obj
+
+
+def _below(uri):
+    """The bounds of the ids that start with ``uri/`` (an index range)."""
+    return {"uri": uri, "low": uri + "/", "high": uri + "0"}  # "0" follows "/"
+
+
+class SQLiteStorage(SQLiteSchema, Storage):
+    component = "storage"
+
+    def __init__(self, client):
+        self.client = client
+        client.add_functions(register_functions)
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls(sqlite.client_for(settings, "storage"))
+
+    def _run(self, sql, params=None):
+        return self.client.execute(sql, params)
+
+    def _bump(self, resource_name, parent_id, requested=0, count=1):
+        """The highest of ``count`` new timestamps of the parent."""
+        value = max(_requested(requested), _clock()) + count - 1
+        params = {"parent_id": parent_id, "resource_name": resource_name, "value": value, "count": count}
+        return self._run(BUMP, params)[0][0]
+
+    def resource_timestamp(self, *, resource_name, parent_id):
+        params = {"parent_id": parent_id, "resource_name": resource_name}
+        rows = self._run(TIMESTAMP, params)
+        if not rows:
+            # First look at an empty parent: fix its timestamp now, so that
+            # any later write gets a higher one.
+            self._run(INIT_TIMESTAMP, {**params, "value": _clock()})
+            rows = self._run(TIMESTAMP, params)
+        return rows[0][0]
+
+    def get(self, *, resource_name, parent_id, object_id):
+        rows = self._run(GET, {"parent_id": parent_id, "resource_name": resource_name, "id": object_id})
+        if not rows:
+            raise ObjectNotFoundError(object_id)
+        last_modified, data = rows[0]
+        return object_from_row(object_id, last_modified, False, data)
+
+    def get_many(self, *, keys, lock_lineage=False):
+        # No lock to take: a write request holds the database's write lock.
+        if not keys:
+            return {}
+        rows = self._run(
+            "SELECT o.resource_name, o.parent_id, o.id, o.last_modified, o.data"
+            " FROM json_each(:keys) AS k JOIN objects AS o"
+            " ON o.resource_name = json_extract(k.value, '$[0]') AND o.parent_id = json_extract(k.value, '$[1]')"
+            " AND o.id = json_extract(k.value, '$[2]')"
+            " WHERE NOT o.deleted",
+            {"keys": dumps([list(key) for key in keys])},
+        )
+        return {(rn, pid, oid): object_from_row(oid, lm, False, data) for rn, pid, oid, lm, data in rows}
+
+    def _write(self, sql, resource_name, parent_id, object_id, obj):
+        last_modified = self._bump(resource_name, parent_id, obj.get("last_modified"))
+        data = {k: v for k, v in obj.items() if k not in ("id", "last_modified")}
+        params = {
+            "parent_id": parent_id,
+            "resource_name": resource_name,
+            "id": object_id,
+            "last_modified": last_modified,
+            "data": dumps(data),
+        }
+        rows = self._run(sql, params)
+        if not rows:
+            return None
+        stored = dict(obj)
+        stored["id"], stored["last_modified"] = object_id, rows[0][0]
+        return stored
+
+    def create(self, *, resource_name, parent_id, obj):
+        created = self._write(CREATE, resource_name, parent_id, obj["id"], obj)
+        if created is None:
+            existing = self.get(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
+            raise ObjectExistsError(existing)
+        return created
+
+    def update(self, *, resource_name, parent_id, object_id, obj):
+        return self._write(UPDATE, resource_name, parent_id, object_id, obj)
+
+    def delete(self, *, resource_name, parent_id, object_id, last_modified=None):
+        key = {"parent_id": parent_id, "resource_name": resource_name, "id": object_id}
+        if not self._run(f"SELECT 1 FROM objects WHERE {_KEY} AND NOT deleted", key):
+            raise ObjectNotFoundError(object_id)
+        stamp = self._bump(resource_name, parent_id, last_modified)
+        self._run(MARK_DELETED, {**key, "last_modified": stamp})
+        return {"id": object_id, "last_modified": stamp, "deleted": True}
+
+    def _scope(self, params, resource_name, parent_id, filters, object_ids, include_deleted=False):
+        clauses = [
+            f"parent_id = {params.add(parent_id)}",
+            f"resource_name = {params.add(resource_name)}",
+            where_filters(filters, params),
+        ]
+        if not include_deleted:
+            clauses.append("NOT deleted")
+        if object_ids is not None:
+            clauses.append(f"id IN (SELECT value FROM json_each({params.add(dumps(list(object_ids)))}))")
+        return " AND ".join(clauses)
+
+    def delete_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        params = Params()
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
+        ids = [row[0] for row in self._run(f"SELECT id FROM objects WHERE {scope} ORDER BY last_modified", params)]
+        if not ids:
+            return []
+        top = self._bump(resource_name, parent_id, count=len(ids))
+        stamps = list(range(top - len(ids) + 1, top + 1))
+        for object_id, stamp in zip(ids, stamps, strict=True):
+            key = {"parent_id": parent_id, "resource_name": resource_name, "id": object_id}
+            self._run(MARK_DELETED, {**key, "last_modified": stamp})
+        return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
+
+    def delete_tree(self, *, parent_uri):
+        for table in ("objects", "timestamps"):
+            self._run(
+                f"DELETE FROM {table} WHERE parent_id = :uri OR (parent_id >= :low AND parent_id < :high)",
+                _below(parent_uri),
+            )
+
+    def purge_deleted(self, *, resource_name, parent_id, before=None):
+        params = Params()
+        clauses = ["deleted", f"resource_name = {params.add(resource_name)}"]
+        if parent_id is not None:
+            clauses.append(f"parent_id = {params.add(parent_id)}")
+        if before is not None:
+            clauses.append(f"last_modified < {params.add(before)}")
+        return len(self._run(f"DELETE FROM objects WHERE {' AND '.join(clauses)} RETURNING 1", params))
+
+    def list_all(
+        self,
+        *,
+        resource_name,
+        parent_id,
+        filters=(),
+        sorting=DEFAULT_SORT,
+        after=None,
+        limit=None,
+        include_deleted=False,
+        object_ids=None,
+    ):
+        params = Params()
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids, include_deleted)
+        order, keyset = order_and_keyset(sorting, after, params)
+        sql = f"SELECT id, last_modified, deleted, data FROM objects WHERE {scope} AND {keyset} ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {params.add(limit)}"
+        return [object_from_row(*row) for row in self._run(sql, params)]
+
+    def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        params = Params()
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
+        return self._run(f"SELECT count(*) FROM objects WHERE {scope}", params)[0][0]
+
+    def _with_timestamp(self, resource_name, parent_id, read):
+        """``(read(), timestamp)`` from one snapshot. A parent never written
+        has no timestamp yet: fix it, then read again."""
+        key = {"parent_id": parent_id, "resource_name": resource_name}
+        for _ in range(2):
+            with self.client.snapshot():
+                rows = self._run(TIMESTAMP, key)
+                result = read()
+            if rows:
+                return result, rows[0][0]
+            self.resource_timestamp(resource_name=resource_name, parent_id=parent_id)
+        return result, self.resource_timestamp(resource_name=resource_name, parent_id=parent_id)
+
+    def list_with_timestamp(self, **kwargs):
+        return self._with_timestamp(kwargs["resource_name"], kwargs["parent_id"], lambda: self.list_all(**kwargs))
+
+    def count_with_timestamp(self, **kwargs):
+        return self._with_timestamp(kwargs["resource_name"], kwargs["parent_id"], lambda: self.count_all(**kwargs))
+
+    def flush(self):
+        for table in ("objects", "timestamps"):
+            self._run(f"DELETE FROM {table}")
+
+    def heartbeat(self):
+        return self.client.heartbeat()

@@ -1,0 +1,95 @@
+"""The SQLite file: created with its schema on first start, refused with a
+clear reason when it cannot serve, and upgraded by ``kinto_server migrate``."""
+
+import shutil
+import sqlite3
+import threading
+
+import pytest
+
+from kinto_server import main
+from kinto_server.database import sqlite
+from kinto_server.errors import BackendUnavailable
+from kinto_server.scripts import cli
+from kinto_server.settings import ConfigurationError
+from tests.support import BASE_SETTINGS
+
+
+def settings(url):
+    return {
+        **BASE_SETTINGS,
+        **{f"kinto.{role}_backend": "sqlite" for role in ("storage", "permission", "cache")},
+        "kinto.storage_url": url,
+    }
+
+
+def test_a_new_file_and_its_folder_are_created_with_their_schema(tmp_path):
+    path = tmp_path / "deep" / "er" / "kinto.sqlite"
+    main({}, **settings(f"sqlite://{path}"))
+    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"objects", "timestamps", "access_control_entries", "user_principals", "cache"} <= tables
+
+
+def test_a_file_that_is_not_a_database_stops_the_start_with_its_path(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database, only some notes " * 100)
+    with pytest.raises(ConfigurationError, match=f"Cannot use the SQLite database {path}: .*not a database"):
+        main({}, **settings(f"sqlite://{path}"))
+
+
+def test_a_folder_that_cannot_be_made_stops_the_start(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ConfigurationError, match="cannot create the folder"):
+        main({}, **settings(f"sqlite://{blocker}/sub/kinto.sqlite"))
+
+
+def test_an_older_schema_stops_the_start_until_migrated(tmp_path, monkeypatch, capsys):
+    shipped = sqlite.MIGRATIONS_DIR
+    folder = tmp_path / "migrations"
+    shutil.copytree(shipped, folder)
+    monkeypatch.setattr(sqlite, "MIGRATIONS_DIR", folder)
+    path = tmp_path / "kinto.sqlite"
+    main({}, **settings(f"sqlite://{path}"))
+    (folder / "storage" / "0002_extra.sql").write_text("CREATE INDEX idx_extra ON objects (id);\n")
+    with pytest.raises(ConfigurationError, match=r"storage 0002_extra.*run `kinto_server migrate`"):
+        main({}, **settings(f"sqlite://{path}"))
+    ini = tmp_path / "kinto.ini"
+    assert cli.main(["init", "--ini", str(ini), "--backend", "sqlite", "--database-url", f"sqlite://{path}"]) == 0
+    assert cli.main(["migrate", "--ini", str(ini)]) == 0
+    assert "applied storage 0002_extra" in capsys.readouterr().out
+    main({}, **settings(f"sqlite://{path}"))
+
+
+def test_a_writer_waits_for_the_lock_then_gives_up_with_a_503(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite", busy_timeout=0.2)
+    client.execute("CREATE TABLE t (x)")
+    holder = sqlite3.connect(tmp_path / "k.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    client.start_request(readonly=False)
+    with pytest.raises(BackendUnavailable, match="locked"):
+        client.execute("INSERT INTO t VALUES (1)")
+    holder.execute("ROLLBACK")
+    client.finish_request(commit=False)
+
+
+def test_a_batch_sub_request_rolls_back_alone(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
+    client.execute("CREATE TABLE t (x)")
+    client.start_request(readonly=False)
+    client.execute("INSERT INTO t VALUES (1)")
+    for value, commit in ((2, False), (3, True)):
+        client.start_request(readonly=False)
+        client.execute("INSERT INTO t VALUES (?)", (value,))
+        client.finish_request(commit=commit)
+    client.finish_request(commit=True)
+    assert client.execute("SELECT x FROM t ORDER BY x") == [(1,), (3,)]
+
+
+def test_each_thread_has_its_own_connection(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(client.connection()))
+    thread.start()
+    thread.join()
+    assert seen[0] is not client.connection()
