@@ -47,10 +47,10 @@ clean:  ## Remove the virtualenv and caches.
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .coverage htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-bench: $(TEST_STAMP)  ## Benchmark our server (BACKEND=memory|postgresql, DURATION=10).
+bench: $(TEST_STAMP)  ## Benchmark our server (BACKEND=memory|sqlite|postgresql, DURATION=10).
 	$(PYTHON) bench/run.py --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)
 
-bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (installed under bench/kinto-venv).
+bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (bench/kinto-venv; BACKEND=sqlite adds ours on memory, Kinto on PostgreSQL).
 	$(PYTHON) bench/run.py --compare --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)
 
 bench-workers: $(TEST_STAMP)  ## PostgreSQL scenarios with one server process and with WORKERS (2) processes.

@@ -2,6 +2,7 @@
 
     python bench/run.py --backend memory               # ours only (make bench)
     python bench/run.py --backend postgresql --compare # ours vs Kinto (make bench-compare)
+    python bench/run.py --backend sqlite --compare     # ours on SQLite, on memory, and Kinto on PostgreSQL
 
 Each server is one waitress process (4 threads) on loopback; wrk drives it
 with 8 keep-alive connections. Per scenario: req/s, p50 and p99 latency, and
@@ -70,7 +71,7 @@ def print_row(name, results, kinds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=("memory", "postgresql"), default="memory")
+    parser.add_argument("--backend", choices=("memory", "sqlite", "postgresql"), default="memory")
     parser.add_argument("--compare", action="store_true", help="also run Kinto 26 and print ratios")
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per server (default: %(default)s)")
@@ -88,7 +89,10 @@ def main(argv=None):
     ensure_wrk()
     if args.compare:
         ensure_kinto()
-    kinds = ["ours"] + ([f"ours-{args.workers}w"] if args.workers > 1 else []) + (["kinto"] if args.compare else [])
+    kinds = ["ours"] + ([f"ours-{args.workers}w"] if args.workers > 1 else [])
+    if args.backend == "sqlite":
+        kinds.append("memory")  # Ours on the memory backend, side by side: the targets are ratios to it.
+    kinds += ["kinto"] if args.compare else []
     with tempfile.TemporaryDirectory(prefix="kinto-bench-") as workdir:
         bare = Server("bare", args.backend, workdir).start()
         ceiling = wrk(bare.url + "/", "", args.duration, workdir)
@@ -97,7 +101,12 @@ def main(argv=None):
         try:
             for kind in kinds:
                 kind_name, _, workers = kind.partition("-")
-                servers[kind] = Server(kind_name, args.backend, workdir, int(workers[:-1] or 1)).start()
+                if kind == "memory":
+                    servers[kind] = Server("ours", "memory", workdir)
+                    servers[kind].name = "ours-memory"
+                    servers[kind].start()
+                else:
+                    servers[kind] = Server(kind_name, args.backend, workdir, int(workers[:-1] or 1)).start()
                 seed_seconds, seeded[kind] = seed(servers[kind].url)
                 servers[kind].analyze()
                 print(

@@ -121,6 +121,8 @@ class Server:
     worker processes on one port (``kinto_server start --workers``)."""
 
     def __init__(self, kind, backend, workdir, workers=1, profile=BENCH_PROFILE, port=None):
+        if kind == "kinto" and backend == "sqlite":
+            backend = "postgresql"  # Kinto has no embedded persistent backend: compare with its PostgreSQL one.
         self.kind, self.backend, self.workdir = kind, backend, Path(workdir)
         self.profile = profile
         self.workers = workers
@@ -136,6 +138,9 @@ class Server:
         if self.backend == "postgresql":
             url = f"{PG_ADMIN_URL}/{self.database}" if suffix else _recreate_database(self.database)
             kinds = {"storage": "postgresql", "permission": "postgresql", "cache": "postgresql"}
+        if self.backend == "sqlite":
+            url = f"sqlite://{self.workdir}/{self.name}.sqlite"
+            kinds = {"storage": "sqlite", "permission": "sqlite", "cache": "sqlite"}
         if self.kind == "kinto":
             kinds = {role: f"kinto.core.{role}.{kind}" for role, kind in kinds.items()}
         egg = "kinto" if self.kind == "kinto" else "kinto_server"

@@ -49,14 +49,14 @@ format = %(asctime)s %(levelname)s [%(name)s] %(message)s
 """
 
 
-POSTGRESQL = """
-kinto.storage_backend = postgresql
+DATABASE = """
+kinto.storage_backend = {backend}
 kinto.storage_url = {url}
 kinto.storage_pool_size = {pool_size}
 kinto.storage_pool_timeout = 5
-kinto.permission_backend = postgresql
+kinto.permission_backend = {backend}
 kinto.permission_url = {url}
-kinto.cache_backend = postgresql
+kinto.cache_backend = {backend}
 kinto.cache_url = {url}
 """
 
@@ -68,10 +68,12 @@ def free_port():
 
 
 def write_ini(directory, url, threads=4, name="server"):
-    """An ini for PostgreSQL at ``url``, or for memory backends if ``url`` is None."""
+    """An ini for the database at ``url`` (``sqlite://...`` or PostgreSQL), or
+    for memory backends if ``url`` is None."""
     port = free_port()
     path = Path(directory) / f"{name}-{port}.ini"
-    backends = POSTGRESQL.format(url=url, pool_size=threads + 2) if url else ""
+    backend = "sqlite" if url and url.startswith("sqlite:") else "postgresql"
+    backends = DATABASE.format(backend=backend, url=url, pool_size=threads + 2) if url else ""
     path.write_text(INI.format(backends=backends, port=port, threads=threads))
     return path, port
 

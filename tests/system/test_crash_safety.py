@@ -1,5 +1,6 @@
 """A server process killed (SIGKILL) in the middle of batches leaves no partial
-batch in PostgreSQL, and a restarted server serves exactly what was committed."""
+batch (in PostgreSQL, or in its SQLite file), and a restarted server serves
+every acknowledged write."""
 
 import threading
 import time
@@ -34,9 +35,12 @@ def send_batches(url, writer, acknowledged, stop):
             acknowledged.append(batch)
 
 
-def test_killed_server_leaves_no_partial_batch(tmp_path):
-    database_client()
-    ini, port = write_ini(tmp_path, DATABASE_URL, name="crash")
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_killed_server_leaves_no_partial_batch(tmp_path, backend):
+    if backend == "postgresql":
+        database_client()
+    url = DATABASE_URL if backend == "postgresql" else f"sqlite://{tmp_path}/crash.sqlite"
+    ini, port = write_ini(tmp_path, url, name="crash")
     server = ServerProcess(ini, port, tmp_path / "first.log")
     http = session()
     assert http.put(f"{server.url}/buckets/crash").status_code == 201

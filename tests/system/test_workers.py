@@ -23,10 +23,16 @@ def wait_for(predicate, timeout=20):
         time.sleep(0.1)
 
 
-@pytest.fixture
-def server(tmp_path):
-    database_client()
-    ini, port = write_ini(tmp_path, DATABASE_URL, name="workers")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server(request, tmp_path):
+    """Two worker processes on one port, sharing a PostgreSQL database or a
+    SQLite file (created by the first of them to start)."""
+    if request.param == "postgresql":
+        database_client()
+        url = DATABASE_URL
+    else:
+        url = f"sqlite://{tmp_path}/workers.sqlite"
+    ini, port = write_ini(tmp_path, url, name="workers")
     process = ServerProcess(ini, port, tmp_path / "workers.log", workers=2)
     wait_for(lambda: len(process.worker_pids()) == 2)
     yield process
