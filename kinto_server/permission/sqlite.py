@@ -2,7 +2,7 @@
 permission, principal) and ``user_principals`` (user id, group URI), as the
 PostgreSQL one keeps them."""
 
-import json
+import ujson
 
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
@@ -33,7 +33,7 @@ class SQLitePermission(SQLiteSchema, PermissionBackend):
             return []
         rows = self._run(
             f"SELECT object_id, permission, principal FROM access_control_entries WHERE {_IN_URIS}",
-            {"uris": json.dumps(list(object_uris))},
+            {"uris": ujson.dumps(list(object_uris))},
         )
         return aces_per_uri(rows, object_uris)
 
@@ -43,13 +43,13 @@ class SQLitePermission(SQLiteSchema, PermissionBackend):
             self._run(
                 "DELETE FROM access_control_entries WHERE object_id = :uri AND permission = :perm"
                 " AND principal NOT IN (SELECT value FROM json_each(:wanted))",
-                {"uri": object_uri, "perm": permission, "wanted": json.dumps(wanted)},
+                {"uri": object_uri, "perm": permission, "wanted": ujson.dumps(wanted)},
             )
             if wanted:
                 self._run(
                     "INSERT OR IGNORE INTO access_control_entries (object_id, permission, principal)"
                     " SELECT :uri, :perm, value FROM json_each(:wanted)",
-                    {"uri": object_uri, "perm": permission, "wanted": json.dumps(wanted)},
+                    {"uri": object_uri, "perm": permission, "wanted": ujson.dumps(wanted)},
                 )
 
     def delete_object_permissions(self, *, object_uri, with_children=True):
@@ -64,8 +64,8 @@ class SQLitePermission(SQLiteSchema, PermissionBackend):
             " AND permission IN (SELECT value FROM json_each(:permissions))"
             f" AND {_BELOW}",
             {
-                "principals": json.dumps(list(principals)),
-                "permissions": json.dumps(list(permissions)),
+                "principals": ujson.dumps(list(principals)),
+                "permissions": ujson.dumps(list(permissions)),
                 "below": uri_prefix,
             },
         )
@@ -89,7 +89,7 @@ class SQLitePermission(SQLiteSchema, PermissionBackend):
 
     def get_user_principals(self, *, user_ids):
         rows = self._run(
-            f"SELECT DISTINCT principal FROM user_principals WHERE {_IN_USERS}", {"users": json.dumps(list(user_ids))}
+            f"SELECT DISTINCT principal FROM user_principals WHERE {_IN_USERS}", {"users": ujson.dumps(list(user_ids))}
         )
         return {row[0] for row in rows}
 

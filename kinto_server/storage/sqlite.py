@@ -89,6 +89,11 @@ class SQLiteStorage(SQLiteSchema, Storage):
     def _run(self, sql, params=None):
         return self.client.execute(sql, params)
 
+    def combined_with(self, permission):
+        from kinto_server.combined.sqlite import SQLiteCombined
+
+        return SQLiteCombined.for_backends(self, permission)
+
     def _bump(self, resource_name, parent_id, requested=0, count=1):
         """The highest of ``count`` new timestamps of the parent."""
         value = max(_requested(requested), _clock()) + count - 1
