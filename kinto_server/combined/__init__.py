@@ -45,3 +45,18 @@ class Separate(Combined):
 def combined(storage, permission):
     """The storage backend's own implementation, or the generic one."""
     return storage.combined_with(permission) or Separate(storage, permission)
+
+
+def fold_tagged_rows(rows, object_uris, object_from_row):
+    """``read_lineage``'s answer from one statement's rows, each tagged ``p``
+    (a group principal), ``a`` (an ACE: uri, permission, principal) or ``o``
+    (an object: resource name, parent id, id, last_modified, data)."""
+    groups, aces, found = set(), {}, {}
+    for tag, a, b, c, last_modified, principal, data in rows:
+        if tag == "p":
+            groups.add(principal)
+        elif tag == "a":
+            aces.setdefault(a, {}).setdefault(b, set()).add(principal)
+        else:
+            found[(a, b, c)] = object_from_row(c, last_modified, False, data)
+    return groups, [aces.get(uri, {}) for uri in object_uris], found

@@ -9,7 +9,7 @@ permission backends share one PostgreSQL database.
   becomes a writer), written together.
 """
 
-from kinto_server.combined import Combined, Separate
+from kinto_server.combined import Combined, Separate, fold_tagged_rows
 from kinto_server.database.postgresql import Prepared
 from kinto_server.permission.postgresql import replacement_ctes, replacement_params
 from kinto_server.storage.postgresql import (
@@ -73,16 +73,8 @@ class PostgreSQLCombined(Combined):
         if lock:
             resource_name, parent_id, object_id = keys[-1]
             params.update(resource_name=resource_name, parent_id=parent_id, id=object_id)
-        groups, aces, found = set(), {}, {}
         rows = self.client.execute(_LOCKED if lock else _UNLOCKED, params)
-        for tag, a, b, c, last_modified, principal, data in rows:
-            if tag == "p":
-                groups.add(principal)
-            elif tag == "a":
-                aces.setdefault(a, {}).setdefault(b, set()).add(principal)
-            else:
-                found[(a, b, c)] = object_from_row(c, last_modified, False, data)
-        return groups, [aces.get(uri, {}) for uri in object_uris], found
+        return fold_tagged_rows(rows, object_uris, object_from_row)
 
     def create(self, *, resource_name, parent_id, obj, object_uri, permissions):
         params = write_params(resource_name, parent_id, obj["id"], obj)

@@ -2,7 +2,7 @@
 permission backends share one SQLite file: one statement instead of three
 (each costs more than its work on a lookup by key)."""
 
-from kinto_server.combined import Separate
+from kinto_server.combined import Separate, fold_tagged_rows
 from kinto_server.storage.sqlite import object_from_row
 
 
@@ -28,6 +28,15 @@ class SQLiteCombined(Separate):
         return cls(storage, permission)
 
     def read_lineage(self, *, keys, lock, user_ids, object_uris):
+        sql, params = self.statement(keys, user_ids, object_uris)
+        rows = self.client.execute(sql, params) if sql else []
+        return fold_tagged_rows(rows, object_uris, object_from_row)
+
+    @staticmethod
+    def statement(keys, user_ids, object_uris):
+        """The SQL and parameters of the read (every part a lookup by key:
+        ``(a, b, c) IN (VALUES ...)`` would scan the table, an OR of key
+        equalities searches the primary key once per key)."""
         parts, params = [], []
         if user_ids:
             parts.append(
@@ -42,19 +51,10 @@ class SQLiteCombined(Separate):
             )
             params.extend(object_uris)
         if keys:
-            rows = ", ".join("(?, ?, ?)" for _ in keys)
+            equal = " OR ".join("(resource_name = ? AND parent_id = ? AND id = ?)" for _ in keys)
             parts.append(
                 "SELECT 'o', resource_name, parent_id, id, last_modified, NULL, data FROM objects"
-                f" WHERE (resource_name, parent_id, id) IN (VALUES {rows}) AND NOT deleted"
+                f" WHERE ({equal}) AND NOT deleted"
             )
             params.extend(value for key in keys for value in key)
-        groups, aces, found = set(), {}, {}
-        if parts:
-            for tag, a, b, c, last_modified, principal, data in self.client.execute(" UNION ALL ".join(parts), params):
-                if tag == "p":
-                    groups.add(principal)
-                elif tag == "a":
-                    aces.setdefault(a, {}).setdefault(b, set()).add(principal)
-                else:
-                    found[(a, b, c)] = object_from_row(c, last_modified, False, data)
-        return groups, [aces.get(uri, {}) for uri in object_uris], found
+        return " UNION ALL ".join(parts), params

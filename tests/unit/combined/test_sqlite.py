@@ -33,3 +33,12 @@ def test_the_one_statement_read_equals_the_separate_reads():
     for keys_read, uris_read, users in ((keys, uris, ["u", "x"]), ([], [], []), (keys[:1], uris[:1], [])):
         arguments = {"keys": keys_read, "lock": True, "user_ids": users, "object_uris": uris_read}
         assert fused.read_lineage(**arguments) == separate.read_lineage(**arguments)
+
+
+def test_the_one_statement_read_searches_every_table_by_key():
+    client = sqlite_client()
+    keys = [("bucket", "", "b"), ("collection", "/buckets/b", "c")]
+    sql, params = SQLiteCombined.statement(keys, ["u", "v"], ["/buckets/b", "/buckets/b/collections/c"])
+    plan = " / ".join(row[3] for row in client.execute("EXPLAIN QUERY PLAN " + sql, params))
+    assert "SCAN" not in plan, plan
+    assert plan.count("SEARCH") >= 4, plan
