@@ -59,6 +59,6 @@ bench-workers: $(TEST_STAMP)  ## PostgreSQL scenarios with one server process an
 bench-scaling: $(TEST_STAMP)  ## List costs on PostgreSQL for 1k, 10k and 100k records, through HTTP.
 	$(PYTHON) bench/scaling.py --duration $(or $(DURATION),5)
 
-compat: $(TEST_STAMP)  ## Replay a corpus of requests against Kinto 26.5 and us, print every difference (BACKEND=memory|postgresql|both).
+compat: $(TEST_STAMP)  ## Replay a corpus of requests against Kinto 26.5 and us, print every difference (BACKEND=memory|sqlite|postgresql|all).
 	@bash .ci/ensure-postgresql || true
-	$(PYTHON) bench/compat --backend $(or $(BACKEND),both)
+	$(PYTHON) bench/compat --backend $(or $(BACKEND),all)

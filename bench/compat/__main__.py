@@ -99,12 +99,12 @@ def replay(backend, run, steps, pattern, show_known, workdir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--backend", choices=("memory", "postgresql", "both"), default="both")
+    parser.add_argument("--backend", choices=("memory", "sqlite", "postgresql", "all"), default="all")
     parser.add_argument("--only", help="regular expression on step labels to report")
     parser.add_argument("--show-known", action="store_true")
     parser.add_argument("--stage", choices=("replay", "clients", "all"), default="all")
     args = parser.parse_args()
-    backends = ("memory", "postgresql") if args.backend == "both" else (args.backend,)
+    backends = ("memory", "sqlite", "postgresql") if args.backend == "all" else (args.backend,)
     problems = 0
     summary = []
     with tempfile.TemporaryDirectory() as workdir:
