@@ -39,10 +39,13 @@ def _writes(sql):
 
 @contextlib.contextmanager
 def translated_errors():
-    """A locked or unreadable database is BackendUnavailable (503)."""
+    """A locked or unreadable database is BackendUnavailable (503); one of
+    our SQL functions failing is a bug (500), never an outage."""
     try:
         yield
     except sqlite3.OperationalError as error:
+        if "user-defined function raised exception" in str(error):
+            raise
         raise BackendUnavailable(f"SQLite: {error}") from error
     except sqlite3.DatabaseError as error:
         if isinstance(error, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):

@@ -93,3 +93,10 @@ def test_each_thread_has_its_own_connection(tmp_path):
     thread.start()
     thread.join()
     assert seen[0] is not client.connection()
+
+
+def test_a_failing_sql_function_is_a_bug_not_an_outage(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
+    client.add_functions(lambda connection: connection.create_function("broken", 0, lambda: 1 / 0))
+    with pytest.raises(sqlite3.OperationalError, match="user-defined function"):
+        client.execute("SELECT broken()")
