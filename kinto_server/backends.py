@@ -70,6 +70,16 @@ class Backend:
         embedded store made on first start). An existing, older schema is
         left to ``kinto_server migrate``."""
 
+    #: Why ``kinto_server backup`` copies nothing of it, when ``backup_source()`` is None.
+    backup_advice = "its data lives inside the server process: there is nothing to back up"
+
+    def backup_source(self):
+        """What ``kinto_server backup`` copies: an object with a ``path`` and a
+        ``backup(destination)`` method, the same object for the backends
+        that share one database; None when there is nothing the command can
+        copy (``backup_advice`` then says what to do)."""
+        return None
+
     def combined_with(self, permission):
         """For a storage backend: a faster :class:`kinto_server.combined.Combined`
         for itself and ``permission`` (e.g. one round trip when both share a

@@ -98,6 +98,7 @@ class PostgreSQLSchema:
     has_schema = True
     default_url = "postgresql://postgres@127.0.0.1:5432/kinto"  # What ``kinto_server init`` writes.
     component = None  # storage, permission or cache
+    backup_advice = "back up PostgreSQL with its own tools: pg_dump -Fc (online, consistent) or continuous archiving"
 
     def pending_migrations(self):
         return pending(self.client, self.component)

@@ -133,12 +133,20 @@ class SQLiteClient(RequestTransactions):
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise BackendUnavailable(f"SQLite: cannot create the folder {folder}: {error.strerror}") from None
-        with translated_errors():
+        try:
             # isolation_level=None: transactions are ours (BEGIN IMMEDIATE).
             connection = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
             connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as error:
+            if "unable to open" in str(error) or "readonly" in str(error):
+                raise BackendUnavailable(
+                    f"SQLite: cannot open {self.path} for writing ({error}): this user must be able to write"
+                    f" the file and its folder {folder} (SQLite keeps its journal beside the file)"
+                ) from None
+            raise BackendUnavailable(f"SQLite: {error}") from None
+        with translated_errors():
             connection.execute("PRAGMA synchronous = FULL")
             connection.execute("PRAGMA foreign_keys = OFF")
         with self._lock:
@@ -169,6 +177,35 @@ class SQLiteClient(RequestTransactions):
             with translated_errors():
                 connection.execute("RELEASE SAVEPOINT kinto_snapshot")
 
+    def backup(self, destination):
+        """An online, consistent copy of the database into ``destination``
+        (SQLite's backup API in one step: it copies one snapshot, and in WAL
+        mode writers carry on meanwhile). The copy is checked, then renamed
+        into place: a failed backup leaves no partial file behind."""
+        if self.path == ":memory:" or not os.path.exists(self.path):
+            raise BackendUnavailable(f"SQLite: there is no database at {self.path} (has the server started once?)")
+        destination = Path(destination)
+        partial = destination.with_name(f".{destination.name}.partial")
+        source = target = None
+        try:
+            with translated_errors():
+                read_only = f"{Path(self.path).absolute().as_uri()}?mode=ro"
+                source = sqlite3.connect(read_only, uri=True, timeout=self.busy_timeout)
+                target = sqlite3.connect(partial, isolation_level=None)
+                source.backup(target)
+                (check,) = target.execute("PRAGMA integrity_check").fetchone()
+                target.execute("PRAGMA journal_mode = DELETE")  # One self-contained file.
+            if check != "ok":
+                raise BackendUnavailable(f"SQLite: the copy of {self.path} is damaged: {check}")
+            target.close()
+            os.replace(partial, destination)
+        finally:
+            for connection in (source, target):
+                if connection is not None:
+                    connection.close()
+            for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+                leftover.unlink(missing_ok=True)
+
     def heartbeat(self):
         try:
             self.execute("SELECT 1")
@@ -190,6 +227,8 @@ def database_path(url, ini_folder=None):
     path = url[len("sqlite://") :] if url.startswith("sqlite://") else url
     if path.startswith("/./") or path.startswith("/../"):
         path = path[1:]
+    elif path.startswith("//"):  # sqlite:////abs (or %(here)s after sqlite:///)
+        path = "/" + path.lstrip("/")
     if not path:
         raise ConfigurationError("kinto.storage_url names no SQLite file (e.g. sqlite:///var/lib/kinto/kinto.sqlite)")
     if path != ":memory:" and not os.path.isabs(path) and ini_folder:
@@ -254,6 +293,9 @@ class SQLiteSchema:
     # What ``kinto_server init`` writes: a file next to the ini (PasteDeploy's %(here)s).
     default_url = "sqlite:///%(here)s/data/kinto.sqlite"
     component = None  # storage, permission or cache
+
+    def backup_source(self):
+        return self.client
 
     def pending_migrations(self):
         with self.client.connect() as transaction:

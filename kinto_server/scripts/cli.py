@@ -1,4 +1,4 @@
-"""The ``kinto_server`` command: ``init``, ``migrate``, ``start``,
+"""The ``kinto_server`` command: ``init``, ``migrate``, ``start``, ``backup``,
 ``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
 
 import argparse
@@ -116,6 +116,45 @@ def cmd_migrate(args):
     except BackendUnavailable as error:
         print(f"Cannot reach the database: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_backup(args):
+    """Copy the databases of the storage and permission backends while the
+    server keeps serving (the cache holds nothing that cannot be recomputed)."""
+    from kinto_server.errors import BackendUnavailable
+
+    if not _checked_ini(args.ini):
+        return 2
+    _, loaded = _backends(args.ini)
+    sources = {}  # one entry per database, with the roles it holds
+    for role in ("storage", "permission"):
+        source = loaded[role].backup_source()
+        if source is None:
+            print(f"{role}: {loaded[role].backup_advice}.", file=sys.stderr)
+            continue
+        sources.setdefault(id(source), (source, []))[1].append(role)
+    if not sources:
+        return 1
+    out = Path(args.out)
+    if len(sources) == 1:
+        targets = [(out, *next(iter(sources.values())))]
+    else:  # Several databases: one file each in the folder ``out``.
+        out.mkdir(parents=True, exist_ok=True)
+        targets = [(out / f"{'-'.join(roles)}.sqlite", source, roles) for source, roles in sources.values()]
+    for target, source, roles in targets:
+        if target.exists() and not args.force:
+            print(f"{target} already exists (use --force to overwrite).", file=sys.stderr)
+            return 1
+        if not target.parent.is_dir():
+            print(f"Cannot back up to {target}: there is no folder {target.parent}.", file=sys.stderr)
+            return 1
+        try:
+            source.backup(target)
+        except BackendUnavailable as error:
+            print(f"Cannot back up {', '.join(roles)}: {error}", file=sys.stderr)
+            return 1
+        print(f"Backed up {', '.join(roles)} ({source.path}) to {target} ({target.stat().st_size} bytes).")
     return 0
 
 
@@ -244,6 +283,12 @@ def parser():
     migrate.add_argument("--ini", default="config/postgresql.ini", help="configuration file (default: %(default)s)")
     migrate.add_argument("--dry-run", action="store_true", help="only list the migrations that would run")
     migrate.set_defaults(run=cmd_migrate)
+
+    backup = commands.add_parser("backup", help="Copy the database while the server runs (SQLite).")
+    backup.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    backup.add_argument("out", help="file to write the copy to")
+    backup.add_argument("--force", action="store_true", help="overwrite an existing file")
+    backup.set_defaults(run=cmd_backup)
 
     purge = commands.add_parser("purge-deleted", help="Remove old tombstones.")
     purge.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")

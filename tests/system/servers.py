@@ -120,3 +120,26 @@ def session(user="alice", password="secret"):
     s = requests.Session()
     s.auth = (user, password)
     return s
+
+
+def send_batches(url, records, writer, acknowledged, stop, refused=None):
+    """POST batches of 25 records to ``records`` until ``stop``; append the
+    name of each batch answered 201 for all 25 to ``acknowledged``, and the
+    status of any other answer to ``refused``."""
+    http = session()
+    n = 0
+    while not stop.is_set():
+        n += 1
+        batch = f"{writer}-{n}"
+        body = {
+            "defaults": {"method": "POST", "path": records},
+            "requests": [{"body": {"data": {"batch": batch, "i": i}}} for i in range(25)],
+        }
+        try:
+            response = http.post(f"{url}/batch", json=body, timeout=10)
+        except requests.RequestException:
+            return
+        if response.status_code == 200 and all(r["status"] == 201 for r in response.json()["responses"]):
+            acknowledged.append(batch)
+        elif refused is not None:
+            refused.append(response.status_code)

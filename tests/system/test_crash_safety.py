@@ -7,32 +7,13 @@ import time
 from collections import Counter
 
 import pytest
-import requests
 
 from tests.backends import DATABASE_URL, database_client
-from tests.system.servers import ServerProcess, session, write_ini
+from tests.system.servers import ServerProcess, send_batches, session, write_ini
 
 pytestmark = pytest.mark.system
 
 RECORDS = "/buckets/crash/collections/c/records"
-
-
-def send_batches(url, writer, acknowledged, stop):
-    http = session()
-    n = 0
-    while not stop.is_set():
-        n += 1
-        batch = f"{writer}-{n}"
-        body = {
-            "defaults": {"method": "POST", "path": RECORDS},
-            "requests": [{"body": {"data": {"batch": batch, "i": i}}} for i in range(25)],
-        }
-        try:
-            response = http.post(f"{url}/batch", json=body, timeout=10)
-        except requests.RequestException:
-            return
-        if response.status_code == 200 and all(r["status"] == 201 for r in response.json()["responses"]):
-            acknowledged.append(batch)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -46,7 +27,9 @@ def test_killed_server_leaves_no_partial_batch(tmp_path, backend):
     assert http.put(f"{server.url}/buckets/crash").status_code == 201
     assert http.put(f"{server.url}/buckets/crash/collections/c").status_code == 201
     acknowledged, stop = [], threading.Event()
-    writers = [threading.Thread(target=send_batches, args=(server.url, w, acknowledged, stop)) for w in range(3)]
+    writers = [
+        threading.Thread(target=send_batches, args=(server.url, RECORDS, w, acknowledged, stop)) for w in range(3)
+    ]
     for writer in writers:
         writer.start()
     time.sleep(2)

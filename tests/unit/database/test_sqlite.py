@@ -44,6 +44,19 @@ def test_a_folder_that_cannot_be_made_stops_the_start(tmp_path):
         main({}, **settings(f"sqlite://{blocker}/sub/kinto.sqlite"))
 
 
+def test_a_folder_that_cannot_be_written_stops_the_start_with_a_reason():
+    # /proc takes no new files, even from root (a chmod would not stop root).
+    with pytest.raises(ConfigurationError, match="cannot open /proc/kinto.sqlite for writing.*its folder /proc"):
+        main({}, **settings("sqlite:////proc/kinto.sqlite"))
+
+
+def test_urls_name_absolute_relative_and_ini_relative_files():
+    assert sqlite.database_path("sqlite:////var/lib/k.sqlite") == "/var/lib/k.sqlite"
+    assert sqlite.database_path("sqlite:///" + "/srv/conf/data/k.sqlite") == "/srv/conf/data/k.sqlite"  # %(here)s
+    assert sqlite.database_path("sqlite:///./data/k.sqlite", "/srv/conf") == "/srv/conf/./data/k.sqlite"
+    assert sqlite.database_path("data/k.sqlite", "/srv/conf") == "/srv/conf/data/k.sqlite"
+
+
 def test_an_older_schema_stops_the_start_until_migrated(tmp_path, monkeypatch, capsys):
     shipped = sqlite.MIGRATIONS_DIR
     folder = tmp_path / "migrations"
