@@ -17,6 +17,11 @@ backend call joins.
   unless one writes (the first look at an empty collection fixes its
   timestamp): the request then takes the write lock from that statement on.
 - Batch sub-requests run in savepoints of their batch's transaction.
+- ``execute_cached`` answers a read from the thread's cache while the file
+  is unchanged (``PRAGMA data_version`` sees the commits of every other
+  connection, in any process; the connection's own writes empty it): the
+  lineage every request starts with (bucket, collection, groups, ACEs)
+  costs one cheap statement instead of a search of three tables.
 """
 
 import contextlib
@@ -29,6 +34,9 @@ from pathlib import Path
 from kinto_server.database import RequestTransactions, migrations
 from kinto_server.errors import BackendUnavailable
 from kinto_server.settings import ConfigurationError
+
+# Answers of execute_cached kept per thread (each a few rows).
+CACHED_READS = 1024
 
 _WRITE_KEYWORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 
@@ -94,6 +102,7 @@ class _Transaction:
         if not self.begun:
             return
         connection = self.client.connection()
+        self.client.forget_cached_reads()
         with translated_errors():
             connection.execute("COMMIT" if commit else "ROLLBACK")
 
@@ -161,8 +170,40 @@ class SQLiteClient(RequestTransactions):
         return _Transaction(self, read_only=read_only)
 
     def _execute_alone(self, sql, params):
+        if _writes(sql):
+            self.forget_cached_reads()
         with translated_errors():
             return self.connection().execute(sql, params or ()).fetchall()
+
+    def execute_cached(self, sql, params):
+        """``execute(sql, params)`` for a read, answered from this thread's
+        cache while the database is unchanged since that answer was read:
+        no commit by another connection (SQLite's ``data_version``, which
+        sees every process and thread) nor by this one. Inside a write
+        transaction, it reads through."""
+        current = getattr(self._local, "current", None)
+        if current is not None and current.begun:
+            return self.execute(sql, params)
+        connection = self.connection()
+        with translated_errors():
+            version = connection.execute("PRAGMA data_version").fetchone()[0]
+        local = self._local
+        cache = getattr(local, "cached_reads", None)
+        if cache is None or local.cached_version != version or local.cached_connection is not connection:
+            cache = local.cached_reads = {}
+            local.cached_version, local.cached_connection = version, connection
+        key = (sql, *params)
+        rows = cache.get(key)
+        if rows is None:
+            rows = self.execute(sql, params)
+            if len(cache) >= CACHED_READS:
+                cache.clear()
+            cache[key] = rows
+        return rows
+
+    def forget_cached_reads(self):
+        """This thread's connection writes: what it read may change."""
+        self._local.cached_reads = None
 
     @contextlib.contextmanager
     def snapshot(self):

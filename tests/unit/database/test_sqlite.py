@@ -6,13 +6,14 @@ import sqlite3
 import threading
 
 import pytest
+from webtest import TestApp
 
 from kinto_server import main
 from kinto_server.database import sqlite
 from kinto_server.errors import BackendUnavailable
 from kinto_server.scripts import cli
 from kinto_server.settings import ConfigurationError
-from tests.support import BASE_SETTINGS
+from tests.support import ALICE, BASE_SETTINGS, create_bucket, create_collection, create_record, records_url
 
 
 def settings(url):
@@ -64,14 +65,42 @@ def test_an_older_schema_stops_the_start_until_migrated(tmp_path, monkeypatch, c
     monkeypatch.setattr(sqlite, "MIGRATIONS_DIR", folder)
     path = tmp_path / "kinto.sqlite"
     main({}, **settings(f"sqlite://{path}"))
-    (folder / "storage" / "0002_extra.sql").write_text("CREATE INDEX idx_extra ON objects (id);\n")
-    with pytest.raises(ConfigurationError, match=r"storage 0002_extra.*run `kinto_server migrate`"):
+    (folder / "storage" / "0099_extra.sql").write_text("CREATE INDEX idx_extra ON objects (id);\n")
+    with pytest.raises(ConfigurationError, match=r"storage 0099_extra.*run `kinto_server migrate`"):
         main({}, **settings(f"sqlite://{path}"))
     ini = tmp_path / "kinto.ini"
     assert cli.main(["init", "--ini", str(ini), "--backend", "sqlite", "--database-url", f"sqlite://{path}"]) == 0
     assert cli.main(["migrate", "--ini", str(ini)]) == 0
-    assert "applied storage 0002_extra" in capsys.readouterr().out
+    assert "applied storage 0099_extra" in capsys.readouterr().out
     main({}, **settings(f"sqlite://{path}"))
+
+
+def test_upgrading_a_file_of_the_first_schema_keeps_its_objects(tmp_path, monkeypatch):
+    first = tmp_path / "first"
+    shutil.copytree(sqlite.MIGRATIONS_DIR, first)
+    for later in first.glob("*/000[2-9]_*.sql"):
+        later.unlink()
+    monkeypatch.setattr(sqlite, "MIGRATIONS_DIR", first)
+    path = tmp_path / "kinto.sqlite"
+    app = TestApp(main({}, **settings(f"sqlite://{path}")))
+    create_bucket(app)
+    create_collection(app)
+    written = [create_record(app, {"n": n}) for n in range(3)]
+    app.delete(f"{records_url()}/{written[1]['id']}", headers=ALICE)
+    sqlite.SQLiteClient(path).close()
+    monkeypatch.undo()
+
+    ini = tmp_path / "kinto.ini"
+    assert cli.main(["init", "--ini", str(ini), "--backend", "sqlite", "--database-url", f"sqlite://{path}"]) == 0
+    assert cli.main(["migrate", "--ini", str(ini)]) == 0
+    app = TestApp(main({}, **settings(f"sqlite://{path}")))
+    listed = app.get(f"{records_url()}?_since=0", headers=ALICE).json["data"]
+    assert [(o["id"], o.get("n"), o.get("deleted")) for o in listed] == [
+        (written[1]["id"], None, True),  # deleted last: the newest
+        (written[2]["id"], 2, None),
+        (written[0]["id"], 0, None),
+    ]
+    assert app.get(f"{records_url()}/{written[0]['id']}", headers=ALICE).json["data"] == written[0]
 
 
 def test_a_writer_waits_for_the_lock_then_gives_up_with_a_503(tmp_path):
@@ -97,6 +126,46 @@ def test_a_batch_sub_request_rolls_back_alone(tmp_path):
         client.finish_request(commit=commit)
     client.finish_request(commit=True)
     assert client.execute("SELECT x FROM t ORDER BY x") == [(1,), (3,)]
+
+
+def test_cached_reads_see_every_commit_of_other_connections_and_their_own(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
+    client.execute("CREATE TABLE t (x)")
+    read = "SELECT x FROM t ORDER BY x"
+    assert client.execute_cached(read, ()) == []
+    other_process = sqlite3.connect(tmp_path / "k.sqlite", isolation_level=None)
+    other_process.execute("INSERT INTO t VALUES (1)")
+    assert client.execute_cached(read, ()) == [(1,)]
+    client.execute("INSERT INTO t VALUES (2)")  # its own write, alone
+    assert client.execute_cached(read, ()) == [(1,), (2,)]
+    client.start_request(readonly=False)
+    client.execute("INSERT INTO t VALUES (3)")
+    assert client.execute_cached(read, ()) == [(1,), (2,), (3,)]  # read through, in its transaction
+    client.finish_request(commit=False)
+    assert client.execute_cached(read, ()) == [(1,), (2,)]
+    client.start_request(readonly=False)
+    client.execute("INSERT INTO t VALUES (4)")
+    client.finish_request(commit=True)
+    assert client.execute_cached(read, ()) == [(1,), (2,), (4,)]
+    other_process.execute("BEGIN IMMEDIATE")
+    other_process.execute("DELETE FROM t WHERE x = 1")
+    assert client.execute_cached(read, ()) == [(1,), (2,), (4,)]  # not committed yet
+    other_process.execute("COMMIT")
+    assert client.execute_cached(read, ()) == [(2,), (4,)]
+
+
+def test_a_permission_withdrawn_by_another_process_is_enforced_at_once(tmp_path):
+    path = tmp_path / "kinto.sqlite"
+    app = TestApp(main({}, **settings(f"sqlite://{path}")))
+    create_bucket(app)
+    create_collection(app)
+    record = create_record(app, {"n": 1})
+    url = f"{records_url()}/{record['id']}"
+    app.patch_json(url, {"permissions": {"read": ["system.Everyone"]}}, headers=ALICE)
+    assert app.get(url).json["data"]["n"] == 1  # anonymous, read and cached
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("DELETE FROM access_control_entries WHERE principal = 'system.Everyone'")
+    app.get(url, status=401)
 
 
 def test_each_thread_has_its_own_connection(tmp_path):
