@@ -56,8 +56,8 @@ bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (bench/kin
 bench-workers: $(TEST_STAMP)  ## PostgreSQL scenarios with one server process and with WORKERS (2) processes.
 	$(PYTHON) bench/run.py --backend postgresql --workers $(or $(WORKERS),2) --duration $(or $(DURATION),10)
 
-bench-scaling: $(TEST_STAMP)  ## List costs on PostgreSQL for 1k, 10k and 100k records, through HTTP.
-	$(PYTHON) bench/scaling.py --duration $(or $(DURATION),5)
+bench-scaling: $(TEST_STAMP)  ## List costs for 1k, 10k and 100k records, through HTTP (BACKEND=postgresql|sqlite).
+	$(PYTHON) bench/scaling.py --backend $(or $(BACKEND),postgresql) --duration $(or $(DURATION),5)
 
 compat: $(TEST_STAMP)  ## Replay a corpus of requests against Kinto 26.5 and us, print every difference (BACKEND=memory|sqlite|postgresql|all).
 	@bash .ci/ensure-postgresql || true
