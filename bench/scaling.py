@@ -33,7 +33,8 @@ def seed_sqlite(path, size):
     connection.execute("BEGIN IMMEDIATE")
     connection.execute("DELETE FROM objects WHERE parent_id = ?", (PARENT,))
     connection.executemany(
-        "INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data) VALUES (?, 'record', ?, ?, 0, ?)",
+        "INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)"
+        " VALUES (?, 'record', ?, ?, 0, ?)",
         ((PARENT, f"r{n}", 1700000000000 + n, f'{{"n":{n},"status":"todo"}}') for n in range(1, size + 1)),
     )
     connection.execute(

@@ -115,6 +115,44 @@ def test_a_writer_waits_for_the_lock_then_gives_up_with_a_503(tmp_path):
     client.finish_request(commit=False)
 
 
+def test_writers_of_one_process_take_turns_on_its_lock(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite", busy_timeout=0.2)
+    client.execute("CREATE TABLE t (x)")
+    first_holds, first_may_commit, outcomes = threading.Event(), threading.Event(), []
+
+    def first_writer():
+        client.start_request(readonly=False)
+        client.execute("INSERT INTO t VALUES (1)")
+        first_holds.set()
+        first_may_commit.wait()
+        client.finish_request(commit=True)
+
+    def second_writer():
+        client.start_request(readonly=False)
+        try:
+            client.execute("INSERT INTO t VALUES (2)")
+            outcomes.append("written")
+            client.finish_request(commit=True)
+        except BackendUnavailable as error:
+            outcomes.append(str(error))
+            client.finish_request(commit=False)
+
+    first = threading.Thread(target=first_writer)
+    first.start()
+    first_holds.wait()
+    second = threading.Thread(target=second_writer)
+    second.start()
+    second.join()  # gives up after busy_timeout: the first still holds the lock
+    assert outcomes == ["SQLite: database is locked (by this server's other writers)"]
+    first_may_commit.set()
+    first.join()
+    retried = threading.Thread(target=second_writer)
+    retried.start()
+    retried.join()
+    assert outcomes[-1] == "written"
+    assert client.execute("SELECT x FROM t ORDER BY x") == [(1,), (2,)]
+
+
 def test_a_batch_sub_request_rolls_back_alone(tmp_path):
     client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
     client.execute("CREATE TABLE t (x)")
