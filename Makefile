@@ -53,8 +53,8 @@ bench: $(TEST_STAMP)  ## Benchmark our server (BACKEND=memory|sqlite|postgresql,
 bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (bench/kinto-venv; BACKEND=sqlite adds ours on memory, Kinto on PostgreSQL).
 	$(PYTHON) bench/run.py --compare --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)
 
-bench-workers: $(TEST_STAMP)  ## PostgreSQL scenarios with one server process and with WORKERS (2) processes.
-	$(PYTHON) bench/run.py --backend postgresql --workers $(or $(WORKERS),2) --duration $(or $(DURATION),10)
+bench-workers: $(TEST_STAMP)  ## Scenarios with one server process and with WORKERS (2) processes (BACKEND=postgresql|sqlite).
+	$(PYTHON) bench/run.py --backend $(or $(BACKEND),postgresql) --workers $(or $(WORKERS),2) --duration $(or $(DURATION),10)
 
 bench-scaling: $(TEST_STAMP)  ## List costs for 1k, 10k and 100k records, through HTTP (BACKEND=postgresql|sqlite).
 	$(PYTHON) bench/scaling.py --backend $(or $(BACKEND),postgresql) --duration $(or $(DURATION),5)

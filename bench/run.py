@@ -80,11 +80,11 @@ def main(argv=None):
         "--workers",
         type=int,
         default=1,
-        help="also run ours with this many worker processes on one port (PostgreSQL only)",
+        help="also run ours with this many worker processes on one port (SQLite or PostgreSQL)",
     )
     args = parser.parse_args(argv)
-    if args.workers > 1 and args.backend != "postgresql":
-        parser.error("--workers needs --backend postgresql (memory data lives in each process)")
+    if args.workers > 1 and args.backend == "memory":
+        parser.error("--workers needs --backend sqlite or postgresql (memory data lives in each process)")
 
     ensure_wrk()
     if args.compare:

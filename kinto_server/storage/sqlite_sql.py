@@ -26,6 +26,13 @@ _MISSING_RANK = 7
 class Params(sql_common.Params):
     placeholder = ":{}"
 
+    def add(self, value):
+        # SQLite integers are 64-bit: a larger one (a filter value) is bound
+        # as the real number SQLite's JSON functions read such a value as.
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            value = float(value)
+        return super().add(value)
+
 
 def json_path(field):
     """``$."a"."b"`` for ``a.b``, or None when a key holds a double quote

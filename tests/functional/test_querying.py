@@ -158,3 +158,12 @@ def test_empty_limit_and_sort_mean_defaults(app, query):
 def test_has_filter_treats_only_false_and_zero_as_false(app):
     assert ids(app, "has_flag=maybe") == ["r3"]
     assert ids(app, "has_flag=0") == ["r1", "r2", "r4"]
+
+
+def test_filters_with_integers_beyond_64_bits_are_answered(app):
+    huge = 2**70
+    assert ids(app, f"lt_age={huge}") == ["r1", "r2", "r3", "r4"]
+    assert ids(app, f"gt_age={huge}") == []
+    assert ids(app, f"age={huge}") == []
+    response = app.head(f"{records_url()}?max_age={huge}", headers=ALICE)
+    assert response.headers["Total-Records"] == "4"
