@@ -153,6 +153,26 @@ def test_writers_of_one_process_take_turns_on_its_lock(tmp_path):
     assert client.execute("SELECT x FROM t ORDER BY x") == [(1,), (2,)]
 
 
+def test_writers_of_two_processes_take_turns_on_the_turn_file(tmp_path):
+    # Two clients of one file stand for two processes: each has its own
+    # descriptor of <file>-writer, and flocks of two descriptors exclude.
+    path = tmp_path / "k.sqlite"
+    first, second = sqlite.SQLiteClient(path, busy_timeout=0.2), sqlite.SQLiteClient(path, busy_timeout=0.2)
+    first.execute("CREATE TABLE t (x)")
+    first.start_request(readonly=False)
+    first.execute("INSERT INTO t VALUES (1)")
+    second.start_request(readonly=False)
+    with pytest.raises(BackendUnavailable, match="locked \\(by another process's writer\\)"):
+        second.execute("INSERT INTO t VALUES (2)")
+    second.finish_request(commit=False)
+    first.finish_request(commit=True)
+    second.start_request(readonly=False)
+    second.execute("INSERT INTO t VALUES (2)")
+    second.finish_request(commit=True)
+    assert first.execute("SELECT x FROM t ORDER BY x") == [(1,), (2,)]
+    assert (tmp_path / "k.sqlite-writer").exists()
+
+
 def test_a_batch_sub_request_rolls_back_alone(tmp_path):
     client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
     client.execute("CREATE TABLE t (x)")
