@@ -245,10 +245,13 @@ class SQLiteClient(RequestTransactions):
         """``execute(sql, params)`` for a read, answered from this thread's
         cache while the database is unchanged since that answer was read:
         no commit by another connection (SQLite's ``data_version``, which
-        sees every process and thread) nor by this one. Inside a write
-        transaction, it reads through."""
+        sees every process and thread) nor by this one. In a write request,
+        it reads through."""
         current = getattr(self._local, "current", None)
-        if current is not None and current.begun:
+        if current is not None and (current.begun or not current.read_only):
+            # A write request reads under the write lock (its first
+            # statement takes it): a cached answer, checked before the lock,
+            # could miss a commit made meanwhile and lose an update.
             return self.execute(sql, params)
         connection = self.connection()
         with translated_errors():

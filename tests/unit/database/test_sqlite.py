@@ -212,6 +212,19 @@ def test_cached_reads_see_every_commit_of_other_connections_and_their_own(tmp_pa
     assert client.execute_cached(read, ()) == [(2,), (4,)]
 
 
+def test_a_write_request_reads_under_the_write_lock_not_from_the_cache(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
+    client.execute("CREATE TABLE t (x)")
+    read = "SELECT x FROM t"
+    client.execute_cached(read, ())  # cached
+    client.start_request(readonly=False)
+    client.execute_cached(read, ())
+    other_process = sqlite3.connect(tmp_path / "k.sqlite", isolation_level=None, timeout=0)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        other_process.execute("BEGIN IMMEDIATE")  # the request holds the lock since its read
+    client.finish_request(commit=True)
+
+
 def test_a_permission_withdrawn_by_another_process_is_enforced_at_once(tmp_path):
     path = tmp_path / "kinto.sqlite"
     app = TestApp(main({}, **settings(f"sqlite://{path}")))
