@@ -42,6 +42,12 @@ class Separate(Combined):
         return new
 
 
+def share_one_database(storage, permission, permission_class):
+    """Whether ``permission`` is a ``permission_class`` on the very client
+    (database) of ``storage``: what a one-statement implementation needs."""
+    return isinstance(permission, permission_class) and storage.client is permission.client
+
+
 def combined(storage, permission):
     """The storage backend's own implementation, or the generic one."""
     return storage.combined_with(permission) or Separate(storage, permission)

@@ -9,7 +9,7 @@ permission backends share one PostgreSQL database.
   becomes a writer), written together.
 """
 
-from kinto_server.combined import Combined, Separate, fold_tagged_rows
+from kinto_server.combined import Combined, Separate, fold_tagged_rows, share_one_database
 from kinto_server.database.postgresql import Prepared
 from kinto_server.permission.postgresql import replacement_ctes, replacement_params
 from kinto_server.storage.postgresql import (
@@ -59,9 +59,7 @@ class PostgreSQLCombined(Combined):
         """An instance when both backends are PostgreSQL on one database, else None."""
         from kinto_server.permission.postgresql import PostgreSQLPermission
 
-        if not isinstance(permission, PostgreSQLPermission) or storage.client is not permission.client:
-            return None
-        return cls(storage, permission)
+        return cls(storage, permission) if share_one_database(storage, permission, PostgreSQLPermission) else None
 
     def read_lineage(self, *, keys, lock, user_ids, object_uris):
         if not keys:  # A list of buckets: nothing to fuse.

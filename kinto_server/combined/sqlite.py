@@ -2,7 +2,7 @@
 permission backends share one SQLite file: one statement instead of three
 (each costs more than its work on a lookup by key)."""
 
-from kinto_server.combined import Separate, fold_tagged_rows
+from kinto_server.combined import Separate, fold_tagged_rows, share_one_database
 from kinto_server.storage.sqlite import object_from_row
 
 
@@ -23,9 +23,7 @@ class SQLiteCombined(Separate):
         """An instance when both backends are SQLite on one file, else None."""
         from kinto_server.permission.sqlite import SQLitePermission
 
-        if not isinstance(permission, SQLitePermission) or storage.client is not permission.client:
-            return None
-        return cls(storage, permission)
+        return cls(storage, permission) if share_one_database(storage, permission, SQLitePermission) else None
 
     def read_lineage(self, *, keys, lock, user_ids, object_uris):
         sql, params = self.statement(keys, user_ids, object_uris)
