@@ -22,10 +22,11 @@ backend call joins.
   timestamp): the request then takes the write lock from that statement on.
 - Batch sub-requests run in savepoints of their batch's transaction.
 - ``execute_cached`` answers a read from the thread's cache while the file
-  is unchanged (``PRAGMA data_version`` sees the commits of every other
-  connection, in any process; the connection's own writes empty it): the
-  lineage every request starts with (bucket, collection, groups, ACEs)
-  costs one cheap statement instead of a search of three tables.
+  is unchanged: the WAL-index header (``wal_index``) or, when it cannot be
+  read, ``PRAGMA data_version`` sees the commits of every connection, in
+  any process; the connection's own writes empty it. The lineage every
+  request starts with (bucket, collection, groups, ACEs) then costs no
+  SQLite call at all instead of a search of three tables.
 """
 
 import contextlib
@@ -38,17 +39,25 @@ from importlib.resources import files
 from pathlib import Path
 
 from kinto_server.database import RequestTransactions, migrations
+from kinto_server.database.wal_index import WalIndex
 from kinto_server.errors import BackendUnavailable
 from kinto_server.settings import ConfigurationError
 
-# Answers of execute_cached kept per thread (each a few rows).
+# Answers of execute_cached kept per thread: how many, and about how much
+# of their text (pages of objects are kept too).
 CACHED_READS = 1024
+CACHED_BYTES = 2 * 1024 * 1024
 
 _WRITE_KEYWORDS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER")
 
 
 def _writes(sql):
     return sql.lstrip()[:8].upper().startswith(_WRITE_KEYWORDS)
+
+
+def _text_size(rows):
+    """About the memory an answer holds: its text, plus a little a value."""
+    return sum(len(value) + 16 if isinstance(value, (str, bytes)) else 16 for row in rows for value in row)
 
 
 @contextlib.contextmanager
@@ -138,6 +147,7 @@ class SQLiteClient(RequestTransactions):
         self._lock = threading.Lock()
         self.writer = threading.Lock()  # held by this process's write transaction, if any
         self._turn_file = None  # (pid, descriptor) of the file whose flock orders the processes' writers
+        self._wal_index = None  # (pid, WalIndex) once this process has mapped the file's -shm
 
     def take_write_turn(self):
         """Wait for this file's write turn before ``BEGIN IMMEDIATE``: first
@@ -244,31 +254,65 @@ class SQLiteClient(RequestTransactions):
     def execute_cached(self, sql, params):
         """``execute(sql, params)`` for a read, answered from this thread's
         cache while the database is unchanged since that answer was read:
-        no commit by another connection (SQLite's ``data_version``, which
-        sees every process and thread) nor by this one. In a write request,
-        it reads through."""
-        current = getattr(self._local, "current", None)
-        if current is not None and (current.begun or not current.read_only):
+        no commit by any connection, this one included (``_commit_stamp``).
+        In a write request, and inside a ``snapshot()``, it reads through.
+        Each thread keeps at most ``CACHED_READS`` answers and about
+        ``CACHED_BYTES`` of their text; a larger answer is not kept."""
+        local = self._local
+        current = getattr(local, "current", None)
+        if (current is not None and (current.begun or not current.read_only)) or getattr(local, "snapshots", 0):
             # A write request reads under the write lock (its first
             # statement takes it): a cached answer, checked before the lock,
-            # could miss a commit made meanwhile and lose an update.
+            # could miss a commit made meanwhile and lose an update. A
+            # snapshot's reads must all see its own state.
             return self.execute(sql, params)
         connection = self.connection()
-        with translated_errors():
-            version = connection.execute("PRAGMA data_version").fetchone()[0]
-        local = self._local
+        version = self._commit_stamp(connection)
         cache = getattr(local, "cached_reads", None)
         if cache is None or local.cached_version != version or local.cached_connection is not connection:
             cache = local.cached_reads = {}
-            local.cached_version, local.cached_connection = version, connection
-        key = (sql, *params)
+            local.cached_version, local.cached_connection, local.cached_bytes = version, connection, 0
+        key = (sql, *(params.items() if isinstance(params, dict) else params or ()))
         rows = cache.get(key)
         if rows is None:
             rows = self.execute(sql, params)
-            if len(cache) >= CACHED_READS:
-                cache.clear()
-            cache[key] = rows
+            size = _text_size(rows)
+            if size <= CACHED_BYTES // 4:
+                if len(cache) >= CACHED_READS or local.cached_bytes + size > CACHED_BYTES:
+                    cache.clear()
+                    local.cached_bytes = 0
+                cache[key] = rows
+                local.cached_bytes += size
         return rows
+
+    def _commit_stamp(self, connection):
+        """A value that changes with every commit to the file: the WAL-index
+        header, read with no SQLite call (each call gives the GIL away and
+        waits to take it back); else SQLite's ``data_version``."""
+        index = self._wal_index
+        if index is not None and index[0] == os.getpid():
+            stamp = index[1].stamp()
+            if stamp is not None:
+                return stamp
+        with translated_errors():
+            version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if index is None or index[0] != os.getpid():
+            self._map_wal_index()
+        return version
+
+    def _map_wal_index(self):
+        """Map ``-shm`` once this process's own connection has it open (a
+        map inherited through fork is not relied upon)."""
+        if self.path == ":memory:":
+            return
+        index = WalIndex(self.path)
+        if not index.open():
+            return
+        with self._lock:
+            if self._wal_index is None or self._wal_index[0] != os.getpid():
+                self._wal_index, index = (os.getpid(), index), None
+        if index is not None:
+            index.close()  # another thread mapped it first
 
     def forget_cached_reads(self):
         """This thread's connection writes: what it read may change."""
@@ -281,9 +325,12 @@ class SQLiteClient(RequestTransactions):
         connection = self.connection()
         with translated_errors():
             connection.execute("SAVEPOINT kinto_snapshot")
+        local = self._local
+        local.snapshots = getattr(local, "snapshots", 0) + 1
         try:
             yield
         finally:
+            local.snapshots -= 1
             with translated_errors():
                 connection.execute("RELEASE SAVEPOINT kinto_snapshot")
 
@@ -325,6 +372,9 @@ class SQLiteClient(RequestTransactions):
 
     def close(self):
         with self._lock:
+            if self._wal_index is not None:
+                self._wal_index[1].close()
+                self._wal_index = None
             for connection in self._connections:
                 connection.close()
             self._connections.clear()

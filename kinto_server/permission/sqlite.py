@@ -88,7 +88,7 @@ class SQLitePermission(SQLiteSchema, PermissionBackend):
         self._run("DELETE FROM access_control_entries WHERE principal = :principal", {"principal": principal})
 
     def get_user_principals(self, *, user_ids):
-        rows = self._run(
+        rows = self.client.execute_cached(
             f"SELECT DISTINCT principal FROM user_principals WHERE {_IN_USERS}", {"users": ujson.dumps(list(user_ids))}
         )
         return {row[0] for row in rows}

@@ -212,6 +212,51 @@ def test_cached_reads_see_every_commit_of_other_connections_and_their_own(tmp_pa
     assert client.execute_cached(read, ()) == [(2,), (4,)]
 
 
+def test_a_page_read_again_before_any_commit_asks_sqlite_nothing(tmp_path):
+    app = TestApp(main({}, **settings(f"sqlite://{tmp_path / 'kinto.sqlite'}")))
+    create_bucket(app)
+    create_collection(app)
+    create_record(app, {"n": 1})
+    client = app.app.registry.storage.client
+    for _ in range(2):
+        app.get(records_url(), headers=ALICE)
+    seen = []
+    client.connection().set_trace_callback(seen.append)
+    assert [r["n"] for r in app.get(records_url(), headers=ALICE).json["data"]] == [1]
+    assert seen == []
+    create_record(app, {"n": 2})
+    assert sorted(r["n"] for r in app.get(records_url(), headers=ALICE).json["data"]) == [1, 2]
+
+
+def test_answers_too_large_for_the_cache_are_read_each_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite, "CACHED_BYTES", 400)
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
+    client.execute("CREATE TABLE t (x)")
+    client.execute("INSERT INTO t VALUES (?)", ("a" * 200,))
+    small, large = "SELECT length(x) FROM t", "SELECT x FROM t"
+    for _ in range(2):
+        client.execute_cached(small, ())
+        client.execute_cached(large, ())
+    seen = []
+    client.connection().set_trace_callback(seen.append)
+    assert client.execute_cached(small, ()) == [(200,)]
+    assert client.execute_cached(large, ()) == [("a" * 200,)]
+    assert seen == [large]
+
+
+def test_reads_inside_a_snapshot_are_never_answered_from_the_cache(tmp_path):
+    client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
+    client.execute("CREATE TABLE t (x)")
+    read = "SELECT x FROM t"
+    for _ in range(2):
+        client.execute_cached(read, ())
+    seen = []
+    client.connection().set_trace_callback(seen.append)
+    with client.snapshot():
+        client.execute_cached(read, ())
+    assert read in seen
+
+
 def test_a_write_request_reads_under_the_write_lock_not_from_the_cache(tmp_path):
     client = sqlite.SQLiteClient(tmp_path / "k.sqlite")
     client.execute("CREATE TABLE t (x)")
@@ -233,7 +278,8 @@ def test_a_permission_withdrawn_by_another_process_is_enforced_at_once(tmp_path)
     record = create_record(app, {"n": 1})
     url = f"{records_url()}/{record['id']}"
     app.patch_json(url, {"permissions": {"read": ["system.Everyone"]}}, headers=ALICE)
-    assert app.get(url).json["data"]["n"] == 1  # anonymous, read and cached
+    for _ in range(2):  # the first read asks SQLite for the file's version, the second reads the WAL-index
+        assert app.get(url).json["data"]["n"] == 1  # anonymous, read and cached
     other_process = sqlite3.connect(path, isolation_level=None)
     other_process.execute("DELETE FROM access_control_entries WHERE principal = 'system.Everyone'")
     app.get(url, status=401)
