@@ -47,11 +47,11 @@ clean:  ## Remove the virtualenv and caches.
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .coverage htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-bench: $(TEST_STAMP)  ## Benchmark our server (BACKEND=memory|sqlite|postgresql, DURATION=10).
-	$(PYTHON) bench/run.py --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)
+bench: $(TEST_STAMP)  ## Benchmark our server (BACKEND=memory|sqlite|postgresql, DURATION=10, ROUNDS=1: turns per scenario, medians).
+	$(PYTHON) bench/run.py --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10) --rounds $(or $(ROUNDS),1)
 
 bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (bench/kinto-venv; BACKEND=sqlite adds ours on memory, Kinto on PostgreSQL).
-	$(PYTHON) bench/run.py --compare --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10)
+	$(PYTHON) bench/run.py --compare --backend $(or $(BACKEND),memory) --duration $(or $(DURATION),10) --rounds $(or $(ROUNDS),1)
 
 bench-workers: $(TEST_STAMP)  ## Scenarios with one server process and with WORKERS (2) processes (BACKEND=postgresql|sqlite).
 	$(PYTHON) bench/run.py --backend $(or $(BACKEND),postgresql) --workers $(or $(WORKERS),2) --duration $(or $(DURATION),10)

@@ -10,6 +10,8 @@ errors (non-2xx answers and socket errors), after a warm-up. With --compare,
 the two servers take turns scenario by scenario and the ratio ours/Kinto is
 printed: ratios, not absolute figures, are what count on a noisy machine.
 Ratios compare successful answers per second (req/s less the errors).
+With --rounds N the servers take turns N times per scenario: each cell is
+the median run, each ratio the median of the N side-by-side ratios.
 """
 
 import argparse
@@ -21,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scenarios import ALICE, scenarios, seed  # noqa: E402
+from scenarios import ALICE, record_stamps, scenarios, seed  # noqa: E402
 from servers import Server, ensure_kinto, ensure_wrk  # noqa: E402
 
 CONNECTIONS, THREADS = 8, 2
@@ -54,18 +56,31 @@ def warm_up(server, workdir, seconds):
     wrk(server.url + "/v1/buckets/bench/collections/c/records/r00001", script, seconds, workdir)
 
 
-def print_row(name, results, kinds):
+def median_run(runs):
+    """The run with the median successful req/s (the lower middle one)."""
+    return sorted(runs, key=lambda r: r["ok_rps"])[(len(runs) - 1) // 2]
+
+
+def paired_ratio(runs, over, under):
+    """The median of the ratios of runs made side by side, round by round:
+    a drift of the machine's speed during a scenario affects both alike."""
+    pairs = zip(runs[over], runs[under], strict=True)
+    ratios = sorted(a["ok_rps"] / b["ok_rps"] if b["ok_rps"] else 0.0 for a, b in pairs)
+    return ratios[(len(ratios) - 1) // 2]
+
+
+def print_row(name, runs, kinds):
+    """``runs[kind]``: that server's runs of the scenario, one per round."""
     cells = []
     for kind in kinds:
-        r = results.get(kind)
+        r = median_run(runs[kind]) if runs.get(kind) else None
         cells.append(f"{r['rps']:8.0f} {r['p50']:6.1f} {r['p99']:6.1f} {r['errors']:5d}" if r else " " * 28)
     ratios = []
     for kind in kinds[1:]:
-        base = "ours"
         if kind == "kinto":
-            ratios.append(f"ours/kinto {results['ours']['ok_rps'] / results['kinto']['ok_rps']:5.1f}x")
+            ratios.append(f"ours/kinto {paired_ratio(runs, 'ours', 'kinto'):5.1f}x")
         else:
-            ratios.append(f"{kind}/{base} {results[kind]['ok_rps'] / results[base]['ok_rps']:4.2f}x")
+            ratios.append(f"{kind}/ours {paired_ratio(runs, kind, 'ours'):4.2f}x")
     print(f"{name:42s} " + " | ".join(cells) + "  " + "  ".join(ratios), flush=True)
 
 
@@ -76,6 +91,12 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per server (default: %(default)s)")
     parser.add_argument("--only", help="run only the scenarios whose name contains this text")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="runs of each scenario per server, taking turns; medians are printed (default: %(default)s)",
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -121,14 +142,18 @@ def main(argv=None):
             for index, scenario in enumerate(scenarios(seeded[kinds[0]])):
                 if args.only and args.only not in scenario.name:
                     continue
-                results = {}
-                for kind in kinds:
-                    # Each server's own scenario: paths hold its own timestamps (_since).
-                    own = scenarios(seeded[kind])[index]
-                    results[kind] = wrk(servers[kind].url + own.path, own.script(seeded[kind]), args.duration, workdir)
-                print_row(scenario.name, results, kinds)
+                runs = {kind: [] for kind in kinds}
+                for round_number in range(args.rounds):
+                    for kind in kinds:
+                        if round_number and scenario.needs_fresh_stamps:
+                            seeded[kind]["stamps"] = record_stamps(servers[kind].url)
+                        # Each server's own scenario: paths hold its own timestamps (_since).
+                        own = scenarios(seeded[kind])[index]
+                        url, script = servers[kind].url + own.path, own.script(seeded[kind])
+                        runs[kind].append(wrk(url, script, args.duration, workdir))
+                print_row(scenario.name, runs, kinds)
                 if "GET one record" in scenario.name:
-                    share = results["ours"]["rps"] / ceiling["rps"]
+                    share = median_run(runs["ours"])["rps"] / ceiling["rps"]
                     print(f"{'  (ours / bare Pyramid ceiling)':42s} {share:8.0%}")
             for kind in kinds:
                 print(f"{kind}: RSS at the end {servers[kind].rss_mib():.0f} MiB")

@@ -48,14 +48,22 @@ def seed(server_url):
         response = http.post(f"{server_url}/v1/batch", json={"requests": subrequests})
         assert response.status_code == 200 and all(r["status"] == 201 for r in response.json()["responses"])
     seed_seconds = time.monotonic() - started
+    stamps = record_stamps(server_url)
+    ordered = sorted(stamps.values())
+    return seed_seconds, {"stamps": stamps, "since_200": ordered[-201]}
+
+
+def record_stamps(server_url):
+    """``{id: last_modified}`` of the bench records, as they are now."""
+    http = requests.Session()
+    http.headers["Authorization"] = ALICE
     stamps = {}
     url = f"{server_url}{COLLECTION}/records?_limit=1000&_fields=id"
     while url:
         response = http.get(url)
         stamps.update((r["id"], r["last_modified"]) for r in response.json()["data"])
         url = response.headers.get("Next-Page")
-    ordered = sorted(stamps.values())
-    return seed_seconds, {"stamps": stamps, "since_200": ordered[-201]}
+    return stamps
 
 
 @dataclass
@@ -66,6 +74,8 @@ class Scenario:
     user: str = ALICE
     body: str | None = None
     lua: str | None = None
+    # Its script holds the records' ETags: a later round needs them read again.
+    needs_fresh_stamps: bool = False
 
     def script(self, seeded):
         """The wrk lua script of this scenario."""
@@ -141,6 +151,6 @@ def scenarios(seeded):
         Scenario(
             "POST one record", "/v1/buckets/bench/collections/writes/records", "POST", body='{"data": {"title": "x"}}'
         ),
-        Scenario("PATCH with If-Match", records, "PATCH", lua=_patch_lua),
+        Scenario("PATCH with If-Match", records, "PATCH", lua=_patch_lua, needs_fresh_stamps=True),
         Scenario("batch of 25 creates", "/v1/batch", "POST", body=_batch_body()),
     ]
