@@ -19,6 +19,9 @@ def make_config(global_config=None, **raw_settings):
     registry = config.registry
     registry.capabilities = {}
     registry.default_bucket = None
+    # (bucket id, collection id) -> view of a records list computed by a
+    # plugin, not stored (kinto-changes' monitor/changes).
+    registry.virtual_lists = {}
     registry.root_permissions_extra = {}  # plugins' root permissions (account:create...)
     # plugins' objects in GET /v1/permissions: (uri, permissions held) -> entry or None
     registry.permission_entries_extra = []

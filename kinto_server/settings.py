@@ -127,6 +127,12 @@ DEFAULTS = {
     "flush_endpoint_enabled": (True, as_bool),
     # History plugin.
     "history.exclude_resources": ([], as_list),
+    # Changes overview (kinto-changes' names).
+    "changes.resources": ([], as_list),
+    "changes.excluded_collections": ([], as_list),
+    "changes.http_host": (None, as_optional_str),
+    "changes.since_max_age_days": (21, as_int),
+    "changes.since_max_age_redirect_ttl_seconds": (86400, as_int),
 }
 
 

@@ -6,6 +6,7 @@ ALIASES = {
     "kinto.plugins.accounts": "kinto_server.plugins.accounts",
     "kinto.plugins.history": "kinto_server.plugins.history",
     "kinto.plugins.flush": "kinto_server.plugins.flush",
+    "kinto_changes": "kinto_server.plugins.changes",
 }
 
 

@@ -13,6 +13,7 @@ from kinto_server.resources.access import forbidden
 from kinto_server.resources.objects import Outcome, project_fields
 from kinto_server.resources.target import Target
 from kinto_server.resources.tree import CHILD_TYPES, ObjectRef, parent_uri_of_list
+from kinto_server.storage.evaluation import object_key
 
 # Kinto's Alert header for lists asked with ``_to`` (still honoured, as ``_before``).
 TO_DEPRECATED = ujson.dumps(
@@ -78,6 +79,20 @@ def paged(request, query, fetch):
         token = pagination.encode(settings, pagination.last_object_key(objects[-1], query.sorting))
         headers["Next-Page"] = pagination.next_page_url(request, token, limit)
     return objects, headers
+
+
+def paged_computed(request, query, found):
+    """One page of ``found``, objects computed rather than stored (a
+    plugin's list, ``/permissions``), in the query's order."""
+    found = sorted(found, key=lambda obj: object_key(obj, query.sorting))
+
+    def fetch(after, limit):
+        if after is None:
+            return found[:limit]
+        after_key = object_key(after, query.sorting)
+        return [obj for obj in found if object_key(obj, query.sorting) > after_key][:limit]
+
+    return paged(request, query, fetch)
 
 
 def fetcher(call, resource_name, parent_id, query, object_ids, **extra):

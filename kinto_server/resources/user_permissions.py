@@ -10,10 +10,10 @@ import time
 
 from kinto_server.resources import querystring
 from kinto_server.resources.access import Access
-from kinto_server.resources.lists import paged
+from kinto_server.resources.lists import paged_computed
 from kinto_server.resources.objects import Outcome
 from kinto_server.resources.tree import BUCKET, COLLECTION, ref_from_uri
-from kinto_server.storage.evaluation import object_key, predicate
+from kinto_server.storage.evaluation import predicate
 
 ALL_PERMISSIONS = ("read", "write", "collection:create", "group:create", "record:create")
 
@@ -62,15 +62,7 @@ def list_user_permissions(request, count=False):
     if count:
         total = str(len(found))
         return Outcome([], None, timestamp=now, headers={"Total-Objects": total, "Total-Records": total})
-    found.sort(key=lambda e: object_key(e, query.sorting))
-
-    def fetch(after, limit):
-        if after is None:
-            return found[:limit]
-        after_key = object_key(after, query.sorting)
-        return [e for e in found if object_key(e, query.sorting) > after_key][:limit]
-
-    found, headers = paged(request, query, fetch)
+    found, headers = paged_computed(request, query, found)
     for entry in found:
         if entry["resource_name"] == "root":
             del entry["id"]

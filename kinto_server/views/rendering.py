@@ -50,5 +50,5 @@ def render(request, outcome):
     if outcome.timestamp is not None:
         headers.update(timestamp_headers(outcome.timestamp))
     if request.method in ("GET", "HEAD"):
-        headers["Cache-Control"] = "no-cache, no-store"
+        headers.setdefault("Cache-Control", "no-cache, no-store")
     return json_response(body, outcome.status, headers)

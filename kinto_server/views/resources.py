@@ -4,6 +4,7 @@ records, each with a plural endpoint and an object endpoint."""
 import re
 
 from cornice import Service
+from pyramid.httpexceptions import HTTPMethodNotAllowed
 
 from kinto_server.errors import cornice_errors_to_response
 from kinto_server.resources import lists, objects
@@ -24,6 +25,14 @@ PATHS = {
 }
 
 
+def _virtual_list(request, resource):
+    """The view of a records list a plugin computes (None: a stored list)."""
+    if resource is not RECORD or not request.registry.virtual_lists:
+        return None
+    matchdict = request.matchdict
+    return request.registry.virtual_lists.get((matchdict["bucket_id"], matchdict["collection_id"]))
+
+
 def plural_views(resource):
     def parent(request):
         return ref_from_matchdict(request, resource, request.matchdict, include_self=False)
@@ -31,14 +40,21 @@ def plural_views(resource):
     def get(request):
         # Pyramid routes HEAD to GET views; only HEAD counts the objects.
         is_head = request.method == "HEAD"
+        virtual = _virtual_list(request, resource)
+        if virtual is not None:
+            return render(request, virtual(request, count=is_head))
         outcome = lists.list_objects(request, parent(request), resource, count=is_head)
         return render(request, outcome)
 
     def post(request):
+        if _virtual_list(request, resource) is not None:
+            raise HTTPMethodNotAllowed()
         body = request.validated["body"]
         return render(request, objects.create_object(request, parent(request), resource, body))
 
     def delete(request):
+        if _virtual_list(request, resource) is not None:
+            raise HTTPMethodNotAllowed()
         return render(request, lists.delete_objects(request, parent(request), resource))
 
     return {"GET": get, "POST": post, "DELETE": delete}

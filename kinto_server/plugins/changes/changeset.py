@@ -1,0 +1,103 @@
+"""``GET /buckets/{bid}/collections/{cid}/changeset?_expected=...``
+(kinto-changes, used by Remote Settings clients): a collection's metadata,
+its records timestamp and its records, newest first, in one answer read
+from one snapshot; with ``_since="<timestamp>"`` only what changed since,
+tombstones included. ``_expected`` is required and only busts caches.
+
+Reading it needs ``read`` on the collection (records shared one by one do
+not make a changeset readable). ``monitor/changes`` has a changeset too:
+the overview's entries (filtered by ``bucket`` and ``collection``).
+"""
+
+import re
+
+from cornice import Service
+
+from kinto_server.errors import cornice_errors_to_response, invalid_parameters
+from kinto_server.plugins.changes import overview
+from kinto_server.resources.preconditions import timestamp_headers
+from kinto_server.resources.target import Target, ref_from_matchdict
+from kinto_server.resources.tree import COLLECTION, ID_PATTERN, RECORD
+from kinto_server.storage import Filter, Operator, Sort
+from kinto_server.views.rendering import exposes, json_response
+
+QUOTED_TIMESTAMP = re.compile(r'^"([0-9]+)"$')
+
+changeset = Service(
+    name="collection-changeset",
+    path="/buckets/{bucket_id}/collections/{collection_id}/changeset",
+    description="A collection's metadata and records (kinto-changes)",
+    error_handler=cornice_errors_to_response,
+)
+changeset.path_patterns = {"bucket_id": ID_PATTERN.pattern, "collection_id": ID_PATTERN.pattern}
+exposes(changeset, listing=False)
+
+
+def parse(request):
+    """The querystring: ``_expected`` (required), ``_since`` (an integer in
+    double quotes), ``_limit``, and for monitor/changes ``bucket`` and
+    ``collection``. Other parameters are ignored, as kinto-changes does."""
+    params = request.GET
+    if "_expected" not in params:
+        raise invalid_parameters("querystring", "_expected", "Required")
+    since = limit = None
+    if "_since" in params:
+        match = QUOTED_TIMESTAMP.match(params["_since"])
+        if match is None:
+            raise invalid_parameters("querystring", "_since", "The value should be integer between double quotes.")
+        since = int(match.group(1))
+    if "_limit" in params:
+        try:
+            limit = int(params["_limit"])
+        except ValueError:
+            raise invalid_parameters("querystring", "_limit", f'"{params["_limit"]}" is not a number') from None
+        if limit < 0:
+            raise invalid_parameters("querystring", "_limit", f"{limit} is less than minimum value 0")
+    return since, limit or None
+
+
+def monitor_changeset(request, since, limit):
+    overview.redirect_old_since(request)
+    entries = overview.readable_entries(request)
+    timestamp = overview.overview_timestamp(entries)
+    wanted = [
+        e
+        for e in entries
+        if (since is None or e["last_modified"] > since)
+        and all(e[name] == request.GET[name] for name in ("bucket", "collection") if name in request.GET)
+    ]
+    wanted.sort(key=lambda e: e["last_modified"], reverse=True)
+    return {}, timestamp, wanted[:limit] if limit else wanted
+
+
+def collection_changeset(request, since, limit):
+    ref = ref_from_matchdict(request, COLLECTION, request.matchdict)
+    target = Target(request, ref)
+    target.require("read")
+    target.ensure_parents()
+    metadata = target.ensure_object()
+    filters = [Filter("last_modified", since, Operator.GT)] if since is not None else []
+    changes, timestamp = request.registry.storage.list_with_timestamp(
+        resource_name=RECORD.name,
+        parent_id=ref.uri,
+        filters=filters,
+        sorting=(Sort("last_modified", descending=True),),
+        limit=limit,
+        include_deleted=since is not None,
+    )
+    return metadata, timestamp, changes
+
+
+@changeset.get()
+def get_changeset(request):
+    since, limit = parse(request)
+    bucket_id, collection_id = request.matchdict["bucket_id"], request.matchdict["collection_id"]
+    if (bucket_id, collection_id) == overview.MONITOR:
+        metadata, timestamp, changes = monitor_changeset(request, since, limit)
+    else:
+        metadata, timestamp, changes = collection_changeset(request, since, limit)
+    headers = {"Last-Modified": timestamp_headers(timestamp)["Last-Modified"], "Cache-Control": "no-cache, no-store"}
+    seconds = overview.cache_expiry(request, bucket_id, collection_id)
+    if seconds is not None:
+        headers.update(overview.cache_headers(seconds))
+    return json_response({"metadata": metadata, "timestamp": timestamp, "changes": changes}, 200, headers)
