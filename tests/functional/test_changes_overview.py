@@ -141,7 +141,7 @@ def test_the_changeset_of_a_private_or_missing_collection(app):
     secret = "/v1/buckets/private/collections/secret/changeset?_expected=1"
     assert_error(app.get(secret, status=401), 401, 104)
     assert_error(app.get(secret, headers=BOB, status=403), 403, 121)
-    assert_error(app.get("/v1/buckets/main/collections/nope/changeset?_expected=1", status=404), 404, 110)
+    assert_error(app.get("/v1/buckets/main/collections/nope/changeset?_expected=1", status=404), 404, 111)
 
 
 def test_the_monitor_changeset_lists_the_entries(app):
@@ -149,7 +149,9 @@ def test_the_monitor_changeset_lists_the_entries(app):
     create_record(app, {"n": 1}, "main", "certificates")
     body = app.get("/v1/buckets/monitor/collections/changes/changeset?_expected=0").json
     assert body["metadata"] == {}
-    assert [e["collection"] for e in body["changes"]][0] == "certificates"
+    # In the order of the watched collections (as kinto-changes), not by date.
+    assert [e["collection"] for e in body["changes"]] == ["certificates", "cfr"]  # a bucket's by id
+    assert "Cache-Control" not in app.get("/v1/buckets/main/collections/cfr/changeset?_expected=1").headers
     assert body["timestamp"] == records_timestamp(app, "main", "certificates")
     only = app.get("/v1/buckets/monitor/collections/changes/changeset?_expected=0&collection=cfr").json
     assert [e["collection"] for e in only["changes"]] == ["cfr"]

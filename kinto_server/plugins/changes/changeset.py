@@ -3,6 +3,8 @@
 its records timestamp and its records, newest first, in one answer read
 from one snapshot; with ``_since="<timestamp>"`` only what changed since,
 tombstones included. ``_expected`` is required and only busts caches.
+Answers, errors and headers are kinto-changes' (compared over HTTP with
+kinto-changes 4.1.2 on Kinto 26.5).
 
 Reading it needs ``read`` on the collection (records shared one by one do
 not make a changeset readable). ``monitor/changes`` has a changeset too:
@@ -13,7 +15,7 @@ import re
 
 from cornice import Service
 
-from kinto_server.errors import cornice_errors_to_response, invalid_parameters
+from kinto_server.errors import ERRORS, cornice_errors_to_response, http_error, invalid_parameters
 from kinto_server.plugins.changes import overview
 from kinto_server.resources.preconditions import timestamp_headers
 from kinto_server.resources.target import Target, ref_from_matchdict
@@ -66,7 +68,7 @@ def monitor_changeset(request, since, limit):
         if (since is None or e["last_modified"] > since)
         and all(e[name] == request.GET[name] for name in ("bucket", "collection") if name in request.GET)
     ]
-    wanted.sort(key=lambda e: e["last_modified"], reverse=True)
+    # In the order of the watched collections, as kinto-changes.
     return {}, timestamp, wanted[:limit] if limit else wanted
 
 
@@ -74,8 +76,10 @@ def collection_changeset(request, since, limit):
     ref = ref_from_matchdict(request, COLLECTION, request.matchdict)
     target = Target(request, ref)
     target.require("read")
-    target.ensure_parents()
-    metadata = target.ensure_object()
+    metadata = target.obj
+    if metadata is None:
+        # kinto-changes' answer for a missing bucket or collection.
+        raise http_error(404, ERRORS.MISSING_RESOURCE, "The resource you are looking for could not be found.")
     filters = [Filter("last_modified", since, Operator.GT)] if since is not None else []
     changes, timestamp = request.registry.storage.list_with_timestamp(
         resource_name=RECORD.name,
@@ -96,7 +100,8 @@ def get_changeset(request):
         metadata, timestamp, changes = monitor_changeset(request, since, limit)
     else:
         metadata, timestamp, changes = collection_changeset(request, since, limit)
-    headers = {"Last-Modified": timestamp_headers(timestamp)["Last-Modified"], "Cache-Control": "no-cache, no-store"}
+    # No Cache-Control unless configured: CDNs may cache it, as kinto-changes'.
+    headers = {"Last-Modified": timestamp_headers(timestamp)["Last-Modified"]}
     seconds = overview.cache_expiry(request, bucket_id, collection_id)
     if seconds is not None:
         headers.update(overview.cache_headers(seconds))
