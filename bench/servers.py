@@ -17,6 +17,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 KINTO_VENV = HERE / "kinto-venv"
 KINTO_REQUIREMENT = "kinto[postgresql]>=26,<27"
+# Plugins the compatibility replay compares with ours (kinto-changes still
+# imports cornice, which Kinto 26 no longer pulls in).
+KINTO_PLUGINS = ("kinto-changes>=4.1,<5", "cornice")
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432")
 SECRET = "bench-secret"
 THREADS = 4
@@ -94,6 +97,9 @@ def ensure_kinto():
         print(f"Installing {KINTO_REQUIREMENT} into {KINTO_VENV} ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(KINTO_VENV)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", KINTO_REQUIREMENT], check=True)
+    if subprocess.run([str(python), "-c", "import kinto_changes"], capture_output=True).returncode:
+        print(f"Installing {' '.join(KINTO_PLUGINS)} into {KINTO_VENV} ...", flush=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *KINTO_PLUGINS], check=True)
     return KINTO_VENV / "bin"
 
 

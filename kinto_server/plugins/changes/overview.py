@@ -54,7 +54,8 @@ def watched_refs(settings):
 
 def watched_collections(registry):
     """``(bucket_id, collection_id)`` of every watched collection, in the
-    order of the settings (a bucket's collections by id), without repeats."""
+    order of the settings (a bucket's collections oldest first, as
+    kinto-changes lists them), without repeats."""
     refs, excluded = registry.changes_watched
     found = {}
     for ref in refs:
@@ -62,7 +63,7 @@ def watched_collections(registry):
             found.setdefault(ref.ids, None)
             continue
         collections = registry.storage.list_all(resource_name=COLLECTION.name, parent_id=ref.uri)
-        for collection in sorted(collections, key=lambda c: c["id"]):
+        for collection in sorted(collections, key=lambda c: (c["last_modified"], c["id"])):
             found.setdefault((ref.object_id, collection["id"]), None)
     return [ids for ids in found if ids not in excluded]
 
