@@ -123,7 +123,8 @@ def parse_fields(text):
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _parse_limit(text):
+def parse_limit(text):
+    """``_limit``: an integer from 0 to MAX_LIMIT (0: no limit), else a 400."""
     try:
         limit = int(text)
     except ValueError:
@@ -166,7 +167,7 @@ def parse(params, settings):
             _check_size(query, settings, param, None)
             query.sorting = _with_tiebreak(query.sorting)
         elif param == "_limit":
-            query.limit = _parse_limit(text)
+            query.limit = parse_limit(text)
         elif param == "_fields":
             query.fields = parse_fields(text)
         elif param == "_token":

@@ -135,6 +135,15 @@ def test_the_changeset_needs_expected_and_a_quoted_since(app):
     assert body["details"][0]["name"] == "_expected"
     body = assert_error(app.get(f"{base}?_expected=1&_since=42", status=400), 400, 107)
     assert body["details"][0]["name"] == "_since"
+    for bad in ("abc", "-1", "9" * 30):
+        body = assert_error(app.get(f"{base}?_expected=1&_limit={bad}", status=400), 400, 107)
+        assert body["details"][0]["name"] == "_limit"
+
+
+def test_a_changeset_limit_beyond_any_count_is_no_limit(app):
+    create_record(app, {"n": 1}, "main", "cfr")
+    url = f"/v1/buckets/main/collections/cfr/changeset?_expected=1&_limit={2**63}"  # Kinto's bound, accepted
+    assert len(app.get(url).json["changes"]) == 1
 
 
 def test_the_changeset_of_a_private_or_missing_collection(app):

@@ -12,11 +12,13 @@ the overview's entries (filtered by ``bucket`` and ``collection``).
 """
 
 import re
+import sys
 
 from cornice import Service
 
 from kinto_server.errors import ERRORS, cornice_errors_to_response, http_error, invalid_parameters
 from kinto_server.plugins.changes import overview
+from kinto_server.resources import querystring
 from kinto_server.resources.preconditions import timestamp_headers
 from kinto_server.resources.target import Target, ref_from_matchdict
 from kinto_server.resources.tree import COLLECTION, ID_PATTERN, RECORD
@@ -50,13 +52,10 @@ def parse(request):
             raise invalid_parameters("querystring", "_since", "The value should be integer between double quotes.")
         since = int(match.group(1))
     if "_limit" in params:
-        try:
-            limit = int(params["_limit"])
-        except ValueError:
-            raise invalid_parameters("querystring", "_limit", f'"{params["_limit"]}" is not a number') from None
-        if limit < 0:
-            raise invalid_parameters("querystring", "_limit", f"{limit} is less than minimum value 0")
-    return since, limit or None
+        limit = querystring.parse_limit(params["_limit"])  # The 400s of any list's _limit.
+        if limit is not None and limit > sys.maxsize:
+            limit = None  # Above any count, and above every backend's integers.
+    return since, limit
 
 
 def monitor_changeset(request, since, limit):
