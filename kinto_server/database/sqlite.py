@@ -276,7 +276,7 @@ class SQLiteClient(RequestTransactions):
         rows = cache.get(key)
         if rows is None:
             rows = self.execute(sql, params)
-            size = _text_size(rows)
+            size = _text_size(rows) + len(sql)  # the key holds the statement too
             if size <= CACHED_BYTES // 4:
                 if len(cache) >= CACHED_READS or local.cached_bytes + size > CACHED_BYTES:
                     cache.clear()
