@@ -60,6 +60,11 @@ class Journal:
             if not readonly:
                 self._lock.release()
 
+    def committed(self):
+        """A context in which no write request is in progress (it waits for
+        the current one to finish): what is seen there is committed."""
+        return self._lock
+
     def record(self, undo):
         """Register ``undo()``, which reverts a change just made; a no-op
         outside requests (scripts, direct calls) and while undoing."""

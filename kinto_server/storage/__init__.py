@@ -6,6 +6,12 @@ for records, ``""`` for buckets). Every object has an ``id`` and a
 and strictly increasing among the objects sharing a (resource name, parent
 id), tombstones included. Deleting an object leaves a tombstone
 ``{"id", "last_modified", "deleted": True}`` so that change feeds can report it.
+
+A backend may also keep a *change log* (``has_change_log``): every create,
+update and delete of the request's transaction, appended in commit order and
+read back from a cursor by the live change stream
+(:mod:`kinto_server.plugins.stream`). A cursor is a tuple of integers whose
+meaning is the backend's; everything up to it has been read.
 """
 
 import abc
@@ -64,6 +70,32 @@ class Sort:
 
 # Newest first: what lists return unless asked otherwise.
 DEFAULT_SORT = (Sort("last_modified", descending=True),)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write of the change log: ``obj`` is the object as written (the
+    tombstone for a delete)."""
+
+    cursor: tuple
+    action: str  # create, update or delete
+    resource_name: str
+    parent_id: str
+    obj: dict
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    """What :meth:`Storage.changes_after` read: ``changes`` in commit order,
+    and ``cursor``, the position to read on from (past the last change, and
+    past writes that can no longer commit before it). ``reset`` means that
+    the requested cursor could not be followed (older than the oldest change
+    kept, or from another log): the reader missed changes and must resync;
+    ``cursor`` is then the log's current end."""
+
+    changes: list
+    cursor: tuple
+    reset: bool = False
 
 
 class Storage(Backend, abc.ABC):
@@ -162,6 +194,26 @@ class Storage(Backend, abc.ABC):
         (a HEAD's ``Total-Records`` and ETag)."""
         timestamp = self.resource_timestamp(resource_name=kwargs["resource_name"], parent_id=kwargs["parent_id"])
         return self.count_all(**kwargs), timestamp
+
+    #: It implements the change log methods below.
+    has_change_log = False
+    #: How many integers a cursor of its change log has.
+    cursor_length = 1
+
+    def log_changes(self, changes):
+        """Append ``changes``, ``(action, resource_name, parent_id, obj)``
+        tuples, to the change log, in the current transaction."""
+        raise NotImplementedError
+
+    def changes_after(self, cursor, limit):
+        """The :class:`ChangesPage` of at most ``limit`` committed changes
+        after ``cursor`` (None: none, only the log's current end)."""
+        raise NotImplementedError
+
+    def purge_changes(self, before_ms):
+        """Forget the changes logged before ``before_ms`` (epoch
+        milliseconds): a cursor from before them then reads ``reset``."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def flush(self):

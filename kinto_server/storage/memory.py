@@ -11,10 +11,19 @@ and stop as soon as the page is full, without sorting the collection.
 import heapq
 import threading
 import time
+from collections import deque
 from itertools import islice
 
 from kinto_server.database.journal import Journal
-from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Operator, Storage
+from kinto_server.storage import (
+    DEFAULT_SORT,
+    Change,
+    ChangesPage,
+    ObjectExistsError,
+    ObjectNotFoundError,
+    Operator,
+    Storage,
+)
 from kinto_server.storage.evaluation import object_key, predicate
 
 
@@ -86,6 +95,12 @@ class MemoryStorage(Storage):
     def __init__(self):
         self._lock = threading.RLock()
         self._siblings = {}
+        # The change log: (logged at in ms, Change), in commit order, which
+        # is the order of the cursors (a counter). Cursors up to ``_oldest``
+        # were forgotten.
+        self._changes = deque()
+        self._last_cursor = 0
+        self._oldest = 0
         # Request transactions: driven by the transaction tween.
         self.client = Journal()
 
@@ -306,9 +321,55 @@ class MemoryStorage(Storage):
                 if (object_ids is None or obj["id"] in object_ids) and wanted(obj)
             )
 
+    has_change_log = True
+
+    def log_changes(self, changes):
+        with self._lock:
+            mark = self._last_cursor
+            for action, resource_name, parent_id, obj in changes:
+                self._last_cursor += 1
+                change = Change((self._last_cursor,), action, resource_name, parent_id, obj)
+                self._changes.append((now_ms(), change))
+
+        def undo():
+            # Write requests take turns (the journal's lock): these are the
+            # last changes of the log.
+            with self._lock:
+                while self._changes and self._changes[-1][1].cursor[0] > mark:
+                    self._changes.pop()
+                self._last_cursor = mark
+
+        self.client.record(undo)
+
+    def changes_after(self, cursor, limit):
+        # A write request in progress holds the journal's lock: reading with
+        # it held sees only what was committed.
+        with self.client.committed(), self._lock:
+            end = (self._last_cursor,)
+            if cursor is None:
+                return ChangesPage([], end)
+            if cursor[0] < self._oldest or cursor > end:
+                return ChangesPage([], end, reset=True)
+            # Cursors are consecutive: the first change after ``cursor`` is
+            # at a known offset from the oldest one kept.
+            first = self._changes[0][1].cursor[0] if self._changes else end[0] + 1
+            start = max(0, cursor[0] + 1 - first)
+            found = [change for _, change in islice(self._changes, start, start + limit)]
+            return ChangesPage(found, found[-1].cursor if found else cursor)
+
+    def purge_changes(self, before_ms):
+        with self.client.committed(), self._lock:
+            purged = 0
+            while self._changes and self._changes[0][0] < before_ms:
+                self._oldest = self._changes.popleft()[1].cursor[0]
+                purged += 1
+            return purged
+
     def flush(self):
         with self._lock:
             self._siblings.clear()
+            self._changes.clear()
+            self._oldest = self._last_cursor
 
     def heartbeat(self):
         return True

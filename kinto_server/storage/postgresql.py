@@ -20,12 +20,29 @@ write that will ever get a timestamp <= T has already committed: a
 ``_since=T`` poll can never miss a write that commits later. A list and its
 ETag are read by one statement (:meth:`PostgreSQLStorage.list_with_timestamp`),
 so the ETag never runs ahead of the objects returned with it.
+
+The change log, and what a reader may trust of it
+-------------------------------------------------
+A write appends its changes to ``changes`` in its transaction, at the
+position ``clock_timestamp()`` (microseconds) gives, after taking a shared
+advisory lock (``LOG_LOCK``) that it holds until it ends. The writes of one
+parent take turns (above), so their positions follow their commits; writes
+of different parents commit in any order. A reader therefore first reads a
+*horizon*: the statement's start time, lowered to the start of the oldest
+transaction holding ``LOG_LOCK`` (``pg_locks``, ``pg_stat_activity``). A
+transaction logs a position no earlier than its own start, so any change
+positioned below the horizon belongs to a transaction that has already
+committed (it released the lock after becoming visible) or never will; a
+transaction that takes the lock later logs a position above the horizon.
+The reader's next statement, a new snapshot, then sees every change below
+the horizon for good: ``changes_after`` reads up to it, never past it.
 """
 
 from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
-from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.errors import BackendUnavailable
+from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import order_and_keyset, where_filters
 from kinto_server.storage.sql_common import Params, dumps
 
@@ -121,6 +138,35 @@ MARK_DELETED = f"""
     FROM unnest(%(ids)s::text[], %(stamps)s::bigint[]) AS v(id, last_modified)
     WHERE o.parent_id = %(parent_id)s AND o.resource_name = %(resource_name)s AND o.id = v.id
 """
+
+# The change log (see above). The lock's two keys show in pg_locks as
+# (classid, objid), with objsubid 2.
+LOG_LOCK = (1263424084, 1128352595)
+MICROSECONDS = "FLOOR(EXTRACT(EPOCH FROM {}) * 1000000)::BIGINT"
+LOG_CHANGES = f"""
+    WITH turn AS (SELECT pg_advisory_xact_lock_shared({LOG_LOCK[0]}, {LOG_LOCK[1]}))
+    INSERT INTO changes (position, action, resource_name, parent_id, data)
+    SELECT {MICROSECONDS.format("clock_timestamp()")}, c.action, c.resource_name, c.parent_id, CAST(c.data AS jsonb)
+    FROM turn, unnest(%(actions)s::text[], %(resource_names)s::text[], %(parent_ids)s::text[], %(data)s::text[])
+        WITH ORDINALITY AS c(action, resource_name, parent_id, data, n)
+    ORDER BY c.n
+"""
+HORIZON = f"""
+    SELECT {MICROSECONDS.format("statement_timestamp()")},
+        {MICROSECONDS.format("MIN(a.xact_start)")}, COALESCE(BOOL_OR(a.xact_start IS NULL), FALSE),
+        (SELECT position FROM changes_forgotten), (SELECT seq FROM changes_forgotten)
+    FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.classid = {LOG_LOCK[0]} AND l.objid = {LOG_LOCK[1]} AND l.objsubid = 2
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.pid <> pg_backend_pid()
+"""
+CHANGES_AFTER = Prepared("""
+    SELECT position, seq, action, resource_name, parent_id, data FROM changes
+    WHERE (position, seq) > (%(position)s, %(seq)s) AND position < %(horizon)s
+    ORDER BY position, seq LIMIT %(limit)s
+""")
+# A cursor further ahead of the clock than this comes from another log.
+FUTURE_TOLERANCE_US = 60_000_000
 
 
 def object_from_row(object_id, last_modified, deleted, data):
@@ -394,8 +440,56 @@ class PostgreSQLStorage(PostgreSQLSchema, Storage):
             timestamp = self.resource_timestamp(resource_name=resource_name, parent_id=parent_id)
         return result, timestamp
 
+    has_change_log = True
+    cursor_length = 2
+
+    def log_changes(self, changes):
+        columns = {"actions": [], "resource_names": [], "parent_ids": [], "data": []}
+        for action, resource_name, parent_id, obj in changes:
+            columns["actions"].append(action)
+            columns["resource_names"].append(resource_name)
+            columns["parent_ids"].append(parent_id)
+            columns["data"].append(dumps(obj))
+        self._run(LOG_CHANGES, columns)
+
+    def changes_after(self, cursor, limit):
+        now, oldest_writer, unknown, forgotten_position, forgotten_seq = self._run(HORIZON, {})[0]
+        if unknown:
+            raise BackendUnavailable(
+                "PostgreSQL: the start of another session's transaction cannot be read (pg_stat_activity);"
+                " the change log needs a role that sees its own sessions"
+            )
+        horizon = now if oldest_writer is None else min(now, oldest_writer)
+        end = (horizon, 0)
+        if cursor is None:
+            return ChangesPage([], end)
+        if cursor < (forgotten_position, forgotten_seq) or cursor[0] > now + FUTURE_TOLERANCE_US:
+            return ChangesPage([], max(end, (forgotten_position, forgotten_seq)), reset=True)
+        params = {"position": cursor[0], "seq": cursor[1], "horizon": horizon, "limit": limit}
+        rows = self._run(CHANGES_AFTER, params)
+        found = [Change((p, s), action, name, parent_id, data) for p, s, action, name, parent_id, data in rows]
+        if len(found) == limit:
+            return ChangesPage(found, found[-1].cursor)
+        return ChangesPage(found, max(cursor, end))
+
+    def purge_changes(self, before_ms):
+        with self.client.connect() as transaction:
+            rows = transaction.execute(
+                "DELETE FROM changes WHERE position < %(before)s RETURNING position, seq", {"before": before_ms * 1000}
+            )
+            if not rows:
+                return 0
+            position, seq = max(rows)
+            transaction.execute(
+                "UPDATE changes_forgotten SET position = %(p)s, seq = %(s)s WHERE (position, seq) < (%(p)s, %(s)s)",
+                {"p": position, "s": seq},
+            )
+            return len(rows)
+
     def flush(self):
-        self._run("TRUNCATE objects, timestamps", {})
+        self._run("TRUNCATE objects, timestamps, changes", {})
+        # Cursors of the flushed changes read "reset" from now on.
+        self._run(f"UPDATE changes_forgotten SET position = {MICROSECONDS.format('clock_timestamp()')}, seq = 0", {})
 
     def heartbeat(self):
         return self.client.heartbeat()

@@ -22,7 +22,7 @@ import ujson
 
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
-from kinto_server.storage import DEFAULT_SORT, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sqlite_sql import Params, dumps, order_and_keyset, register_functions, where_filters
 
 TOMBSTONE_DATA = '{"deleted": true}'
@@ -52,6 +52,18 @@ CREATE = UPSERT.format(condition="WHERE objects.deleted")
 UPDATE = UPSERT.format(condition="")
 MARK_DELETED = f"UPDATE objects SET deleted = 1, data = '{TOMBSTONE_DATA}', last_modified = :last_modified WHERE {_KEY}"
 
+LOG_CHANGE = "INSERT INTO changes (logged_at, action, resource_name, parent_id, data) VALUES (?, ?, ?, ?, ?)"
+LOG_END = "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'changes'"
+LOG_BOUNDS = f"SELECT ({LOG_END}), (SELECT seq FROM changes_forgotten)"
+CHANGES_AFTER = "SELECT seq, action, resource_name, parent_id, data FROM changes WHERE seq > ? ORDER BY seq LIMIT ?"
+# The newest of the consecutive oldest changes logged before a time (at
+# most 10,000 a call), and how many they are.
+OLDEST_CHANGES = """
+    SELECT MAX(seq), COUNT(*) FROM (
+        SELECT seq, logged_at, SUM(logged_at >= ?) OVER (ORDER BY seq) AS newer
+        FROM (SELECT seq, logged_at FROM changes ORDER BY seq LIMIT 10000)
+    ) WHERE newer = 0
+"""
 
 # One object of a page as a JSON array: [id, last_modified, deleted, data].
 PAGE_ITEM = "'[' || json_quote(id) || ',' || last_modified || ',' || deleted || ',' || data || ']'"
@@ -319,9 +331,46 @@ class SQLiteStorage(SQLiteSchema, Storage):
     def count_with_timestamp(self, **kwargs):
         return self._with_timestamp(kwargs["resource_name"], kwargs["parent_id"], lambda: self.count_all(**kwargs))
 
+    # The change log (migration 0003): writers take turns, so ``seq`` order
+    # is commit order, and a reader's snapshot never lacks a change that
+    # another one, committed later, precedes.
+
+    has_change_log = True
+
+    def log_changes(self, changes):
+        now = _clock()
+        for action, resource_name, parent_id, obj in changes:
+            params = (now, action, resource_name, parent_id, dumps(obj))
+            self._run(LOG_CHANGE, params)
+
+    def changes_after(self, cursor, limit):
+        with self.client.snapshot():
+            end, forgotten = self._run(LOG_BOUNDS)[0]
+            if cursor is None:
+                return ChangesPage([], (end,))
+            if cursor[0] < forgotten or cursor[0] > end:
+                return ChangesPage([], (end,), reset=True)
+            rows = self._run(CHANGES_AFTER, (cursor[0], limit))
+        found = [Change((seq,), action, name, parent, ujson.loads(data)) for seq, action, name, parent, data in rows]
+        return ChangesPage(found, found[-1].cursor if found else cursor)
+
+    def purge_changes(self, before_ms):
+        with self.client.connect() as transaction:
+            # The log is in ``logged_at`` order too (but for clock jumps):
+            # walk it from the oldest change, without an index on the time.
+            rows = transaction.execute(OLDEST_CHANGES, (before_ms,))
+            if not rows or rows[0][0] is None:
+                return 0
+            last, count = rows[0]
+            transaction.execute("DELETE FROM changes WHERE seq <= ?", (last,))
+            transaction.execute("UPDATE changes_forgotten SET seq = MAX(seq, ?)", (last,))
+            return count
+
     def flush(self):
-        for table in ("objects", "timestamps"):
+        for table in ("objects", "timestamps", "changes"):
             self._run(f"DELETE FROM {table}")
+        # Cursors of the flushed changes read "reset" from now on.
+        self._run(f"UPDATE changes_forgotten SET seq = ({LOG_END})")
 
     def heartbeat(self):
         return self.client.heartbeat()
