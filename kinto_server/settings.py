@@ -33,6 +33,12 @@ def as_int(value):
     return int(value)
 
 
+def as_float(value):
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    return float(value)
+
+
 def as_optional_int(value):
     if value is None or str(value).strip().lower() in ("", "none", "null"):
         return None
@@ -133,6 +139,16 @@ DEFAULTS = {
     "changes.http_host": (None, as_optional_str),
     "changes.since_max_age_days": (21, as_int),
     "changes.since_max_age_redirect_ttl_seconds": (86400, as_int),
+    # Live change stream (kinto_server.plugins.stream).
+    "changes.stream.listen": (None, as_optional_str),
+    "changes.stream.url": (None, as_optional_str),
+    "changes.stream.heartbeat_seconds": (15.0, as_float),
+    "changes.stream.retry_milliseconds": (3000, as_int),
+    "changes.stream.max_per_user": (20, as_int),
+    "changes.stream.max_per_process": (10000, as_int),
+    "changes.stream.max_seconds": (3600.0, as_float),
+    "changes.stream.retention_hours": (168.0, as_float),
+    "changes.stream.poll_seconds": (0.25, as_float),
 }
 
 

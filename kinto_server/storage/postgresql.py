@@ -142,12 +142,16 @@ MARK_DELETED = f"""
 # The change log (see above). The lock's two keys show in pg_locks as
 # (classid, objid), with objsubid 2.
 LOG_LOCK = (1263424084, 1128352595)
+# Notified at each commit that logged changes (readers still poll: a
+# notification only wakes them sooner).
+NOTIFY_CHANNEL = "kinto_server_changes"
 MICROSECONDS = "FLOOR(EXTRACT(EPOCH FROM {}) * 1000000)::BIGINT"
 LOG_CHANGES = f"""
-    WITH turn AS (SELECT pg_advisory_xact_lock_shared({LOG_LOCK[0]}, {LOG_LOCK[1]}))
+    WITH turn AS (SELECT pg_advisory_xact_lock_shared({LOG_LOCK[0]}, {LOG_LOCK[1]})),
+    ping AS (SELECT pg_notify('{NOTIFY_CHANNEL}', ''))
     INSERT INTO changes (position, action, resource_name, parent_id, data)
     SELECT {MICROSECONDS.format("clock_timestamp()")}, c.action, c.resource_name, c.parent_id, CAST(c.data AS jsonb)
-    FROM turn, unnest(%(actions)s::text[], %(resource_names)s::text[], %(parent_ids)s::text[], %(data)s::text[])
+    FROM turn, ping, unnest(%(actions)s::text[], %(resource_names)s::text[], %(parent_ids)s::text[], %(data)s::text[])
         WITH ORDINALITY AS c(action, resource_name, parent_id, data, n)
     ORDER BY c.n
 """

@@ -15,8 +15,9 @@ INI = """
 [app:main]
 use = egg:kinto_server
 kinto.userid_hmac_secret = system-tests
-kinto.includes = kinto_server.plugins.default_bucket
+kinto.includes = {includes}
 {backends}
+{extra}
 kinto.retry_after_seconds = 1
 
 [server:main]
@@ -67,14 +68,16 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def write_ini(directory, url, threads=4, name="server"):
+def write_ini(directory, url, threads=4, name="server", extra="", includes="kinto_server.plugins.default_bucket"):
     """An ini for the database at ``url`` (``sqlite://...`` or PostgreSQL), or
-    for memory backends if ``url`` is None."""
+    for memory backends if ``url`` is None; ``extra`` settings may name
+    ``{port}``, a second free port (the change stream's)."""
     port = free_port()
+    extra = extra.format(port=free_port())
     path = Path(directory) / f"{name}-{port}.ini"
     backend = "sqlite" if url and url.startswith("sqlite:") else "postgresql"
     backends = DATABASE.format(backend=backend, url=url, pool_size=threads + 2) if url else ""
-    path.write_text(INI.format(backends=backends, port=port, threads=threads))
+    path.write_text(INI.format(backends=backends, port=port, threads=threads, extra=extra, includes=includes))
     return path, port
 
 
