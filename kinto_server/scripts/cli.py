@@ -28,7 +28,13 @@ def cmd_init(args):
     chosen = backends.resolve("storage", {"storage_backend": backend})
     url = (args.database_url or chosen.default_url) if getattr(chosen, "needs_url", False) else ""
     text = TEMPLATE.read_text(encoding="utf-8").format(
-        backend=backend, url=url, secret=secrets.token_hex(32), host=args.host, port=args.port
+        backend=backend,
+        url=url,
+        secret=secrets.token_hex(32),
+        host=args.host,
+        port=args.port,
+        stream_port=args.port + 1,
+        stream_host="localhost" if args.host in ("0.0.0.0", "::", "") else args.host,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -83,8 +89,11 @@ def cmd_start(args):
                 file=sys.stderr,
             )
             return 2
+        config = _app_settings(ini)
+        streaming = "kinto_server.plugins.stream" in config["includes"]
+        stream = config["changes.stream.listen"] if streaming else None, config["changes.stream.max_per_process"]
         try:
-            return workers.serve(lambda: get_app(ini, "main"), options, args.workers)
+            return workers.serve(lambda: get_app(ini, "main"), options, args.workers, *stream)
         except (ValueError, OSError) as exc:
             print(f"Cannot serve: {exc}", file=sys.stderr)
             return 2

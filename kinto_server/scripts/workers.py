@@ -59,9 +59,21 @@ def _worker(load_app, sock, options):
     os._exit(0)
 
 
-def serve(load_app, options, workers):
+def share_stream_socket(listen, max_streams):
+    """Bind the change stream's address (``kinto.changes.stream.listen``)
+    here, once, for every worker (each would otherwise try to bind it)."""
+    from kinto_server.plugins.stream import parse_listen
+    from kinto_server.plugins.stream.server import INHERITED_SOCKET, listening_socket
+
+    stream_sock = listening_socket(*parse_listen(listen), max_streams)
+    os.environ[INHERITED_SOCKET] = str(stream_sock.fileno())
+    return stream_sock
+
+
+def serve(load_app, options, workers, stream_listen=None, max_streams=10000):
     """Run ``workers`` processes serving ``load_app()`` until SIGTERM/SIGINT."""
     sock = listening_socket(options)
+    stream_sock = share_stream_socket(stream_listen, max_streams) if stream_listen else None
     host, port = sock.getsockname()[:2]
     print(f"Serving on http://{host}:{port} with {workers} worker processes", flush=True)
     children = {}
@@ -108,4 +120,6 @@ def serve(load_app, options, workers):
         if not stopping:
             spawn()
     sock.close()
+    if stream_sock is not None:
+        stream_sock.close()
     return 1 if quick_exits >= MAX_QUICK_EXITS else 0

@@ -84,6 +84,10 @@ def _operation(service, method, arguments):
             {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": kind}}
             for name, (kind, text) in LIST_PARAMETERS.items()
         ]
+    # A service may describe more of itself: {method: {parameters, responses...}}.
+    extra = getattr(service, "openapi", {}).get(method, {})
+    for key, value in extra.items():
+        operation[key] = {**operation[key], **value} if isinstance(value, dict) and key in operation else value
     body = _body_schema(arguments)
     if body is not None:
         operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": body}}}

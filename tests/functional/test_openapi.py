@@ -3,7 +3,7 @@ from openapi_spec_validator import validate
 
 ALL_PLUGINS = {
     "kinto.includes": "kinto_server.plugins.default_bucket kinto_server.plugins.accounts "
-    "kinto_server.plugins.history kinto_server.plugins.flush",
+    "kinto_server.plugins.history kinto_server.plugins.flush kinto_server.plugins.stream",
     "kinto.flush_endpoint_enabled": "true",
     "kinto.experimental_permissions_endpoint": "true",
 }
@@ -40,6 +40,7 @@ def test_every_endpoint_is_described(spec):
         "/accounts",
         "/accounts/{id}",
         "/__flush__",
+        "/changes/stream",
     }
     assert expected <= set(spec["paths"])
     record = spec["paths"]["/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}"]
@@ -66,3 +67,10 @@ def test_path_parameters_carry_the_id_rules(spec):
     assert account["schema"]["pattern"] == "^[a-zA-Z0-9][+.@a-zA-Z0-9_-]*$"
     history = spec["paths"]["/buckets/{bucket_id}/history"]["parameters"][0]
     assert history["schema"]["pattern"] == "^[a-zA-Z0-9][a-zA-Z0-9_-]*$"
+
+
+def test_the_change_stream_is_described_with_its_parameters_and_events(spec):
+    get = spec["paths"]["/changes/stream"]["get"]
+    assert [(p["name"], p["required"]) for p in get["parameters"]] == [("resources", True), ("last_event_id", False)]
+    assert "text/event-stream" in get["responses"]["200"]["content"]
+    assert "revoked" in get["responses"]["200"]["description"]

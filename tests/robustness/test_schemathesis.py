@@ -23,7 +23,9 @@ from tests.robustness.conftest import FUZZ_STATS
 from tests.support import ALICE, BASE_SETTINGS, BOB
 
 EXAMPLES = int(os.environ.get("KINTO_SCHEMATHESIS_EXAMPLES", "10"))
-PLUGINS = " ".join(f"kinto_server.plugins.{name}" for name in ("default_bucket", "accounts", "history", "flush"))
+PLUGINS = " ".join(
+    f"kinto_server.plugins.{name}" for name in ("default_bucket", "accounts", "history", "flush", "stream")
+)
 # Known objects, so that part of the generated requests reach real ones.
 KNOWN = {"bucket_id": "b", "collection_id": "c", "record_id": "r1", "group_id": "g", "id": "alice"}
 

@@ -96,3 +96,24 @@ def test_a_client_away_for_10_seconds_during_1000_writes_gets_exactly_those(two_
         assert back.nothing_for(1.5)
     finally:
         back.close()
+
+
+def test_the_workers_of_one_server_share_the_stream_port(tmp_path):
+    database_client()
+    ini, port = write_ini(tmp_path, DATABASE_URL, extra=STREAM, includes=INCLUDES)
+    server = ServerProcess(ini, port, tmp_path / "workers.log", workers=2)
+    streams = []
+    try:
+        http = session()
+        http.put(f"{server.url}/buckets/b", json={}).raise_for_status()
+        http.put(f"{server.url}/buckets/b/collections/c", json={}).raise_for_status()
+        for _ in range(6):  # The kernel spreads them over both workers.
+            streams.append(EventStream(stream_url(server), headers=ALICE))
+            assert streams[-1].next().event == "ready"
+        record = http.post(f"{server.url}{RECORDS}", json={"data": {}}).json()["data"]
+        for stream in streams:
+            assert stream.changes(1, timeout=5)[0].data["id"] == record["id"]
+    finally:
+        for stream in streams:
+            stream.close()
+        server.stop()

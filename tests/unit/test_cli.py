@@ -45,9 +45,14 @@ def test_init_asks_for_the_backend_and_defaults_to_a_sqlite_file_next_to_the_ini
     text = ini.read_text()
     assert "kinto.cache_backend = sqlite" in text
     assert "kinto.storage_url = sqlite:///%(here)s/data/kinto.sqlite" in text
+    assert "kinto.changes.stream.listen = 127.0.0.1:8889" in text
+    # Any free port for the change stream here (8889 may be taken).
+    ini.write_text(text.replace("127.0.0.1:8889", "127.0.0.1:0"))
     app = TestApp(get_app(str(ini), "main"))
     app.put("/v1/buckets/b", headers=auth("alice"), status=201)
+    app.app.registry.stream_server.stop()
     again = TestApp(get_app(str(ini), "main"))  # As after a restart.
+    again.app.registry.stream_server.stop()
     assert again.get("/v1/buckets/b", headers=auth("alice")).json["data"]["id"] == "b"
     assert (tmp_path / "data" / "kinto.sqlite").is_file()
 

@@ -113,7 +113,9 @@ def test_the_shipped_configuration_keeps_its_data_in_one_sqlite_file(tmp_path, m
     assert parser["app:main"]["kinto.storage_url"] == "sqlite:///%(here)s/data/kinto.sqlite"
     # The environment moves the file (and permissions and cache with it).
     monkeypatch.setenv("KINTO_STORAGE_URL", f"sqlite://{tmp_path}/moved.sqlite")
+    monkeypatch.setenv("KINTO_CHANGES_STREAM_LISTEN", "127.0.0.1:0")  # `make serve` may hold 8889
     app = TestApp(get_app(str(ini), "main"))
+    app.app.registry.stream_server.stop()
     app.put("/v1/buckets/b", headers={"Authorization": "Basic YTpi"}, status=201)
     tables = {row[0] for row in sqlite3.connect(tmp_path / "moved.sqlite").execute("SELECT name FROM sqlite_master")}
     assert {"objects", "access_control_entries", "cache"} <= tables

@@ -29,7 +29,7 @@ from pyramid.events import ApplicationCreated
 
 from kinto_server.events import AfterResourceChanged, ResourceChanged
 from kinto_server.plugins.stream import grant, wakeups
-from kinto_server.plugins.stream.server import PATH, StreamServer
+from kinto_server.plugins.stream.server import PATH, StreamServer, listening_socket
 from kinto_server.settings import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -84,11 +84,11 @@ def includeme(config):
         )
     server = StreamServer(registry, settings)
     try:
-        sock = server.bind(host, port)
+        sock = listening_socket(host, port, settings["changes.stream.max_per_process"])
     except OSError as error:
         raise ConfigurationError(f"Cannot listen on {listen} for the change stream: {error.strerror}") from None
     if registry.stream_url is None:
-        bound_host, bound_port = server.address
+        bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         registry.stream_url = capability["url"] = f"http://{shown}:{bound_port}{PATH}"
     registry.stream_server = server

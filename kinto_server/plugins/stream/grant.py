@@ -41,6 +41,37 @@ stream = Service(
     error_handler=cornice_errors_to_response,
 )
 stream.exposed = {"GET": BASE_EXPOSED}
+_EVENTS = (
+    "Server-Sent Events from the stream server (capabilities.changes_stream.url): `ready` (the start cursor),"
+    " `change` (action, uri, resource_name, ids, timestamp, data: the object or its tombstone),"
+    " `revoked` (resource: no longer readable, nothing more from it), `reset` (the cursor is older than the"
+    " kept changes: resync); each with an `id` to resume from; heartbeat comments."
+)
+stream.openapi = {
+    "get": {
+        "description": __doc__,
+        "parameters": [
+            {
+                "name": "resources",
+                "in": "query",
+                "required": True,
+                "description": "Comma-separated URIs of buckets, collections, groups or records the caller may read.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "last_event_id",
+                "in": "query",
+                "required": False,
+                "description": "Resume after this event id (the Last-Event-ID header wins).",
+                "schema": {"type": "string", "pattern": CURSOR.pattern},
+            },
+        ],
+        "responses": {
+            "200": {"description": _EVENTS, "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+            "307": {"description": "Called on the API's port: the same request, redirected to the stream server."},
+        },
+    }
+}
 
 
 def parse_resources(request):

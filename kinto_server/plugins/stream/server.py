@@ -19,6 +19,8 @@ behind (its unsent events would exceed ``MAX_UNSENT_BYTES``).
 import asyncio
 import io
 import logging
+import os
+import resource
 import socket
 import sys
 import threading
@@ -55,6 +57,37 @@ def error_response(status, errno, text, retry_after=None):
     if retry_after is not None:
         headers.append(("Retry-After", str(retry_after)))
     return _head(status, headers) + body
+
+
+# Set by ``kinto_server start --workers N``: the descriptor of the stream's
+# listening socket, bound once by the parent and shared by its workers.
+INHERITED_SOCKET = "KINTO_SERVER_STREAM_FD"
+
+
+def listening_socket(host, port, max_streams):
+    """The stream's listening socket: the one inherited from the parent
+    process of several workers, or a new one bound to ``host:port``."""
+    _allow_descriptors(max_streams + 1024)
+    inherited = os.environ.get(INHERITED_SOCKET)
+    if inherited is not None:
+        sock = socket.socket(fileno=int(inherited))
+    else:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _allow_descriptors(wanted):
+    """Raise the soft limit of open descriptors (often 1024) towards
+    ``wanted``, as far as the hard limit lets an unprivileged process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 class Request:
@@ -146,22 +179,9 @@ class StreamServer:
         self.address = None
         self.connections = 0
 
-    def bind(self, host, port):
-        """The listening socket (SO_REUSEPORT: the workers of one server
-        share the port, the kernel spreads the connections)."""
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if hasattr(socket, "SO_REUSEPORT"):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-        sock.listen(1024)
-        sock.setblocking(False)
-        self.address = sock.getsockname()[:2]
-        return sock
-
     def start(self, app, sock):
         """Serve ``sock`` from a new thread's event loop."""
+        self.address = sock.getsockname()[:2]
         self.app = app
         self.loop = asyncio.new_event_loop()
         executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kinto-stream")
