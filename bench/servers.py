@@ -53,7 +53,7 @@ use = egg:waitress#main
 host = 127.0.0.1
 port = {port}
 threads = {threads}
-
+{server_extra}
 [loggers]
 keys = root
 
@@ -137,6 +137,7 @@ class Server:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
+        self.server_extra = ""  # more [server:main] options
 
     def _ini(self, profile=None, suffix=""):
         url = ""
@@ -153,7 +154,9 @@ class Server:
         profile = self.profile if profile is None else profile
         settings = APP_SETTINGS.format(secret=SECRET, profile=profile, url=url, threads=THREADS, **kinds)
         path = self.workdir / f"{self.name}-{self.backend}{suffix}.ini"
-        path.write_text(INI.format(egg=egg, settings=settings, port=self.port, threads=THREADS))
+        path.write_text(
+            INI.format(egg=egg, settings=settings, port=self.port, threads=THREADS, server_extra=self.server_extra)
+        )
         return path
 
     def command(self, ini):

@@ -85,6 +85,15 @@ class Batch:
         self.principals = {}
         self.groups = [(ref, change) for change, ref in self.items if change.resource_name == GROUP.name]
         self._changed = {ref.uri for _, ref in self.items}
+        self._messages = {}
+
+    def message(self, index):
+        """The event of the ``index``-th change: the same bytes for every stream."""
+        found = self._messages.get(index)
+        if found is None:
+            change, ref = self.items[index]
+            found = self._messages[index] = message("change", change_payload(change, ref), change.cursor)
+        return found
 
     def may_change_access(self, resource):
         """Whether the batch changes ``resource`` or one of its ancestors
@@ -150,7 +159,7 @@ class Stream:
             self.principals = batch.principals[self.base]
         access = Access(self.principals, batch.acls, {})
         out = []
-        for change, ref in batch.items:
+        for index, (change, ref) in enumerate(batch.items):
             if change.cursor <= self.cursor:
                 continue
             resource, deletes_it = self._scope(ref, change.action)
@@ -159,7 +168,7 @@ class Stream:
             # Its own deletion reaches the stream that was reading it, even
             # if nobody may read the object once it is gone.
             if deletes_it or access.allows(ref, "read"):
-                out.append(message("change", change_payload(change, ref), change.cursor))
+                out.append(batch.message(index))
                 self.sent_cursor = change.cursor
         for resource in self._to_check(batch):
             if not access.allows(resource, "read"):
