@@ -33,12 +33,14 @@ migrate: $(SERVE_STAMP)  ## Create or upgrade the PostgreSQL schema of config/po
 
 test: $(TEST_STAMP)  ## Set up PostgreSQL and its test database, then run the whole test suite.
 	@bash .ci/ensure-postgresql || { [ "$$CI" != "true" ] && echo "PostgreSQL could not be set up: its tests will be skipped."; }
+	@bash .ci/ensure-chromium || { [ "$$CI" != "true" ] && echo "Chromium could not be installed: the browser tests will be skipped."; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Coverage's tracer makes the suite 1.7x slower (schemathesis: 44 -> 73 s):
 # kept out of `make test`, which must stay under 12 minutes on 2 cores.
 coverage: $(TEST_STAMP)  ## The whole test suite with a coverage report (slower than make test).
 	@bash .ci/ensure-postgresql || { [ "$$CI" != "true" ] && echo "PostgreSQL could not be set up: its tests will be skipped."; }
+	@bash .ci/ensure-chromium || { [ "$$CI" != "true" ] && echo "Chromium could not be installed: the browser tests will be skipped."; }
 	$(VENV)/bin/pytest --cov=kinto_server --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)  ## Check style with ruff.

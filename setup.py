@@ -35,6 +35,8 @@ setup(
             "hypothesis>=6",
             "schemathesis>=4.32,<5",
             "ruff>=0.5",
+            # Drives Debian's Chromium for the browser tests (no browser download).
+            "playwright>=1.40",
         ],
     },
     entry_points={

@@ -22,6 +22,8 @@ def make_config(global_config=None, **raw_settings):
     # (bucket id, collection id) -> view of a records list computed by a
     # plugin, not stored (kinto-changes' monitor/changes).
     registry.virtual_lists = {}
+    # path -> media types it answers besides JSON (an Accept of one of them is no 406)
+    registry.media_types = {}
     registry.root_permissions_extra = {}  # plugins' root permissions (account:create...)
     # plugins' objects in GET /v1/permissions: (uri, permissions held) -> entry or None
     registry.permission_entries_extra = []

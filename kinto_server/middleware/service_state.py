@@ -44,16 +44,20 @@ def gone(settings):
 
 
 @functools.lru_cache(maxsize=64)
-def _accept_allows_json(header):
-    return bool(create_accept_header(header).acceptable_offers(["application/json"]))
+def _accept_allows(header, offers=("application/json",)):
+    return bool(create_accept_header(header).acceptable_offers(list(offers)))
 
 
-def _accepts_json(request):
+def _acceptable(request, media_types):
+    """Whether the Accept header allows JSON, or one of the other media
+    types the path answers (``registry.media_types``: the change stream's
+    ``text/event-stream``, which browsers ask for)."""
     # Kinto's root endpoint answers whatever the Accept header says.
     header = request.environ.get("HTTP_ACCEPT")
     if header is None or request.path_info == "/v1/":
         return True
-    return _accept_allows_json(header)
+    offers = media_types.get(request.path_info)
+    return _accept_allows(header, ("application/json", *offers) if offers else ("application/json",))
 
 
 def service_headers_tween_factory(handler, registry):
@@ -78,9 +82,10 @@ def service_headers_tween_factory(handler, registry):
 def service_state_tween_factory(handler, registry):
     settings = registry.settings
     readonly = settings["readonly"]
+    media_types = registry.media_types
 
     def service_state_tween(request):
-        if request.method != "OPTIONS" and not _accepts_json(request):
+        if request.method != "OPTIONS" and not _acceptable(request, media_types):
             response = unsupported_header(406, "Accept")
         elif readonly and request.method in WRITE_METHODS and request.path_info != "/v1/batch":
             response = json_error(405, ERRORS.METHOD_NOT_ALLOWED, READONLY_MESSAGE)

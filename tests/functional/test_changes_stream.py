@@ -82,6 +82,17 @@ def test_a_stream_starts_with_its_headers_retry_advice_and_a_ready_event(app):
         stream.close()
 
 
+def test_an_accept_header_of_text_event_stream_is_served_as_browsers_send_it(app):
+    stream = EventStream(stream_url(app), headers={**ALICE, "Accept": "text/event-stream"})
+    try:
+        assert stream.status == 200
+        assert stream.next().event == "ready"
+    finally:
+        stream.close()
+    app.get(f"/v1/changes/stream?resources={COLLECTION}", headers={**ALICE, "Accept": "text/event-stream"}, status=307)
+    app.get(f"/v1/changes/stream?resources={COLLECTION}", headers={**ALICE, "Accept": "text/html"}, status=406)
+
+
 def test_a_write_reaches_the_stream_after_its_commit_with_its_payload(app):
     stream = open_stream(app)
     try:

@@ -66,6 +66,7 @@ def includeme(config):
         )
     config.add_subscriber(log_change, ResourceChanged)
     config.add_cornice_service(grant.stream)
+    registry.media_types[PATH] = ("text/event-stream",)  # What EventSource asks for.
     registry.stream_url = settings["changes.stream.url"]
     listen = settings["changes.stream.listen"]
     capability = {
