@@ -152,6 +152,13 @@ class _Transaction:
         self.queued = []
         return self.client.run(self.fairy, sql, params, prefix=prefix)
 
+    def defer(self, sql, params):
+        """Queue a write with the transaction statements: it goes with the
+        next query, or with the COMMIT, and costs no round trip of its own."""
+        self._ensure_open(sql)
+        with translated_errors(), self.fairy.dbapi_connection.cursor() as cursor:
+            self.queued.append(cursor.mogrify(str(sql), params).decode())
+
     def start_nested(self):
         self.savepoints.append(None)
 
@@ -198,6 +205,15 @@ class PostgreSQLClient(RequestTransactions):
             connect_args=connect_args,
         )
         self._local = threading.local()
+
+    def execute_deferred(self, sql, params=None):
+        """A write whose answer nobody reads: in a request, sent with the
+        transaction's next statement or its COMMIT; otherwise now."""
+        current = getattr(self._local, "current", None)
+        if current is None:
+            self._execute_alone(sql, params)
+        else:
+            current.defer(sql, params)
 
     # Connections: pooled by SQLAlchemy, used in autocommit mode by this module.
 

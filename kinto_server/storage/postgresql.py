@@ -454,7 +454,8 @@ class PostgreSQLStorage(PostgreSQLSchema, Storage):
             columns["resource_names"].append(resource_name)
             columns["parent_ids"].append(parent_id)
             columns["data"].append(dumps(obj))
-        self._run(LOG_CHANGES, columns)
+        # With the COMMIT's round trip (the lock it takes is held to the end).
+        self.client.execute_deferred(LOG_CHANGES, columns)
 
     def changes_after(self, cursor, limit):
         now, oldest_writer, unknown, forgotten_position, forgotten_seq = self._run(HORIZON, {})[0]

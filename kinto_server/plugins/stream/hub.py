@@ -32,6 +32,7 @@ from kinto_server.resources.tree import GROUP, RESOURCE_TYPES, ref_from_uri
 logger = logging.getLogger(__name__)
 
 PAGE = 500
+COALESCE_SECONDS = 0.002
 
 
 def cursor_text(cursor):
@@ -210,6 +211,7 @@ class Hub:
         self._wake = asyncio.Event()
         self._started = asyncio.Event()
         self._pending_wake = False
+        self._idle = False  # it skipped reading the log: its cursor may be behind
 
     def call(self, function, *args):
         return self.loop.run_in_executor(self.executor, function, *args)
@@ -217,7 +219,7 @@ class Hub:
     # Wake-ups: from any thread.
 
     def wake_threadsafe(self):
-        if not self._pending_wake:
+        if self.streams and not self._pending_wake:  # Nobody listening: the poll will do.
             self._pending_wake = True
             self.loop.call_soon_threadsafe(self.wake_now)
 
@@ -236,6 +238,14 @@ class Hub:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            if not self.streams:
+                # Nobody to tell: no reading (a stream that joins reads the
+                # log itself, from its own cursor, up to where the hub is).
+                self._wake.clear()
+                self._idle = True
+                continue
+            # Commits come in bursts: one read for those of the next moments.
+            await asyncio.sleep(COALESCE_SECONDS)
             self._wake.clear()
             try:
                 await self.read_new()
@@ -293,6 +303,11 @@ class Hub:
         """Start ``stream`` after ``cursor``: read the log from there up to
         where the hub is, then take the hub's batches."""
         await self._started.wait()
+        if self._idle and not self.streams:
+            # Catch up with the log's end before anyone relies on the cursor.
+            end = (await self.call(self.storage.changes_after, None, 1)).cursor
+            self.cursor = max(self.cursor, end)
+            self._idle = False
         target = self.cursor
         self.streams.add(stream)  # Batches delivered from now on wait in its buffer.
         while True:
@@ -312,9 +327,6 @@ class Hub:
 
     def leave(self, stream):
         self.streams.discard(stream)
-
-    def count_for(self, user_id):
-        return sum(1 for stream in self.streams if stream.user_id == user_id)
 
     async def purge_forever(self, retention_seconds, every_seconds=600):
         while True:

@@ -178,6 +178,7 @@ class StreamServer:
         self.hub = None
         self.address = None
         self.connections = 0
+        self.open_streams = {}  # one entry (its user id) per stream being served
 
     def start(self, app, sock):
         """Serve ``sock`` from a new thread's event loop."""
@@ -250,9 +251,8 @@ class StreamServer:
             text = "The resource you are looking for could not be found."
             writer.write(error_response(404, ERRORS.MISSING_RESOURCE, text))
             return
-        if request.method == "GET" and len(self.hub.streams) >= self.max_per_process:
-            text = "Too many open change streams on this server, please retry later."
-            writer.write(error_response(503, ERRORS.BACKEND, text, self.retry_after))
+        if request.method == "GET" and len(self.open_streams) >= self.max_per_process:
+            writer.write(self._too_many())
             return
         environ = wsgi_environ(request, writer.get_extra_info("peername"), self.address)
         status, headers, body = await self.hub.call(call_app, self.app, environ)
@@ -262,14 +262,27 @@ class StreamServer:
             return
         grant = ujson.loads(body)
         kept = [(n, v) for n, v in headers if n.lower() not in NOT_RELAYED]
-        if grant["user_id"] is not None and self.hub.count_for(grant["user_id"]) >= self.max_per_user:
+        if len(self.open_streams) >= self.max_per_process:  # Others opened meanwhile.
+            writer.write(self._too_many())
+            return
+        user_id = grant["user_id"]
+        if user_id is not None and sum(1 for u in self.open_streams.values() if u == user_id) >= self.max_per_user:
             text = f"Too many open change streams for this user (at most {self.max_per_user})."
             retry = str(self.retry_after)
             body = ujson.dumps(error_body(429, ERRORS.CLIENT_REACHED_CAPACITY, text)).encode()
             fields = kept + [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
             writer.write(_head(429, fields + [("Retry-After", retry), ("Connection", "close")]) + body)
             return
-        await self.serve_stream(grant, kept, reader, writer)
+        token = object()
+        self.open_streams[token] = user_id  # Counted from now on, before anything else is awaited.
+        try:
+            await self.serve_stream(grant, kept, reader, writer)
+        finally:
+            del self.open_streams[token]
+
+    def _too_many(self):
+        text = "Too many open change streams on this server, please retry later."
+        return error_response(503, ERRORS.BACKEND, text, self.retry_after)
 
     async def serve_stream(self, grant, headers, reader, writer):
         fields = [

@@ -151,6 +151,7 @@ def test_postgresql_reads_nothing_past_a_transaction_still_writing(postgresql_st
     def slow_writer():
         storage.client.start_request(readonly=False)
         storage.log_changes([("create", "record", P, record("first-logged"))])
+        storage.client.execute("SELECT 1")  # The log's insert waits for a next statement (or the COMMIT).
         logged.set()
         release.wait(10)
         storage.client.finish_request(commit=True)
