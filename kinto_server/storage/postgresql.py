@@ -38,6 +38,8 @@ The reader's next statement, a new snapshot, then sees every change below
 the horizon for good: ``changes_after`` reads up to it, never past it.
 """
 
+import time
+
 from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
@@ -169,6 +171,7 @@ CHANGES_AFTER = Prepared("""
     WHERE (position, seq) > (%(position)s, %(seq)s) AND position < %(horizon)s
     ORDER BY position, seq LIMIT %(limit)s
 """)
+HORIZON_ATTEMPTS = 200
 # A cursor further ahead of the clock than this comes from another log.
 FUTURE_TOLERANCE_US = 60_000_000
 
@@ -457,13 +460,22 @@ class PostgreSQLStorage(PostgreSQLSchema, Storage):
         # With the COMMIT's round trip (the lock it takes is held to the end).
         self.client.execute_deferred(LOG_CHANGES, columns)
 
+    def _horizon(self):
+        """The horizon's row. A session ending its transaction may still hold
+        the lock with no start shown: ask again, briefly; a role that cannot
+        see the other sessions' starts at all is an error."""
+        for _ in range(HORIZON_ATTEMPTS):
+            row = self._run(HORIZON, {})[0]
+            if not row[2]:
+                return row
+            time.sleep(0.001)
+        raise BackendUnavailable(
+            "PostgreSQL: the start of another session's transaction cannot be read (pg_stat_activity);"
+            " the change log needs a role that sees its own sessions"
+        )
+
     def changes_after(self, cursor, limit):
-        now, oldest_writer, unknown, forgotten_position, forgotten_seq = self._run(HORIZON, {})[0]
-        if unknown:
-            raise BackendUnavailable(
-                "PostgreSQL: the start of another session's transaction cannot be read (pg_stat_activity);"
-                " the change log needs a role that sees its own sessions"
-            )
+        now, oldest_writer, _, forgotten_position, forgotten_seq = self._horizon()
         horizon = now if oldest_writer is None else min(now, oldest_writer)
         end = (horizon, 0)
         if cursor is None:

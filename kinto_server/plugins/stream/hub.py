@@ -211,7 +211,6 @@ class Hub:
         self._wake = asyncio.Event()
         self._started = asyncio.Event()
         self._pending_wake = False
-        self._idle = False  # it skipped reading the log: its cursor may be behind
 
     def call(self, function, *args):
         return self.loop.run_in_executor(self.executor, function, *args)
@@ -242,7 +241,6 @@ class Hub:
                 # Nobody to tell: no reading (a stream that joins reads the
                 # log itself, from its own cursor, up to where the hub is).
                 self._wake.clear()
-                self._idle = True
                 continue
             # Commits come in bursts: one read for those of the next moments.
             await asyncio.sleep(COALESCE_SECONDS)
@@ -259,6 +257,10 @@ class Hub:
         while True:
             page = await self.call(self.storage.changes_after, self.cursor, PAGE)
             if page.reset:
+                lowest = min((stream.cursor for stream in self.streams), default=None)
+                if lowest is not None and lowest > self.cursor:
+                    self.cursor = lowest  # It was behind its streams (idle): on from theirs.
+                    continue
                 # The log was flushed: every stream must resync.
                 self.cursor = page.cursor
                 for stream in list(self.streams):
@@ -301,13 +303,21 @@ class Hub:
 
     async def join(self, stream, cursor):
         """Start ``stream`` after ``cursor``: read the log from there up to
-        where the hub is, then take the hub's batches."""
+        where the hub is, then take the hub's batches. If that fails, the
+        stream ends (its client resumes from its cursor)."""
+        try:
+            await self._join(stream, cursor)
+        except Exception:
+            logger.exception("A change stream could not catch up with the change log")
+            stream.close()
+
+    async def _join(self, stream, cursor):
         await self._started.wait()
-        if self._idle and not self.streams:
-            # Catch up with the log's end before anyone relies on the cursor.
+        if not self.streams:
+            # It may have skipped reading (no streams): catch up with the
+            # log's end before anyone relies on its cursor.
             end = (await self.call(self.storage.changes_after, None, 1)).cursor
             self.cursor = max(self.cursor, end)
-            self._idle = False
         target = self.cursor
         self.streams.add(stream)  # Batches delivered from now on wait in its buffer.
         while True:
