@@ -214,6 +214,11 @@ def cmd_purge_deleted(args):
     for resource in args.resources:
         removed += found["storage"].purge_deleted(resource_name=resource, parent_id=None, before=before)
     print(f"Removed {removed} tombstone(s) older than {args.max_age} seconds.")
+    storage = found["storage"]
+    if storage.has_change_log:
+        # The change stream's log too: a cursor from before then reads "reset".
+        forgotten = storage.purge_changes(before)
+        print(f"Removed {forgotten} change(s) of the change log older than {args.max_age} seconds.")
     return 0
 
 

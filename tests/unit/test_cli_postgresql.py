@@ -33,6 +33,17 @@ def test_purge_deleted_removes_old_tombstones_only(ini, capsys):
     assert sorted(o["id"] for o in remaining) == ["live", "recent"]
 
 
+def test_purge_deleted_also_forgets_the_change_log_of_that_age(ini, capsys):
+    path, client = ini
+    storage = PostgreSQLStorage(client)
+    for object_id in ("old", "recent"):
+        storage.log_changes([("create", "record", "/buckets/b/collections/c", {"id": object_id, "last_modified": 1})])
+    client.execute("UPDATE changes SET position = position - 3600000000 WHERE data->>'id' = 'old'")
+    assert cli.main(["purge-deleted", "--ini", str(path), "record", "60"]) == 0
+    assert "Removed 1 change(s) of the change log" in capsys.readouterr().out
+    assert [row[0] for row in client.execute("SELECT data->>'id' FROM changes")] == ["recent"]
+
+
 def test_create_user_then_authenticate(ini, capsys):
     path, _client = ini
     assert cli.main(["create-user", "--ini", str(path), "-u", "admin", "-p", "s3cret"]) == 0
