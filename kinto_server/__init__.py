@@ -28,6 +28,7 @@ def make_config(global_config=None, **raw_settings):
     # plugins' objects in GET /v1/permissions: (uri, permissions held) -> entry or None
     registry.permission_entries_extra = []
     registry.authentication_sources = dict(authentication.SOURCES)
+    registry.implicit_authentication_sources = []  # plugins' sources, asked before the configured ones
     registry.config_file = config_file.describe((global_config or {}).get("__file__"))
 
     config.include("kinto_server.request")

@@ -110,7 +110,9 @@ SOURCES = {"basicauth": BasicAuthSource}
 
 def includeme(config):
     settings = config.registry.settings
-    sources = []
+    # Asked first: plugins' own credentials, valid only where they say (the
+    # change stream's tickets).
+    sources = list(config.registry.implicit_authentication_sources)
     for name in settings["multiauth.policies"]:
         source_class = config.registry.authentication_sources.get(name)
         if source_class is None:

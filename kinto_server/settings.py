@@ -147,6 +147,8 @@ DEFAULTS = {
     "changes.stream.max_per_user": (20, as_int),
     "changes.stream.max_per_process": (10000, as_int),
     "changes.stream.max_seconds": (3600.0, as_float),
+    "changes.stream.recheck_seconds": (60.0, as_float),
+    "changes.stream.ticket_seconds": (60, as_int),
     "changes.stream.retention_hours": (168.0, as_float),
     "changes.stream.poll_seconds": (0.25, as_float),
 }

@@ -2,7 +2,7 @@
 it parses the stream as the EventSource specification says (fields, comments,
 events ended by a blank line)."""
 
-import http.client
+import socket
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -19,27 +19,47 @@ class Event:
 
 
 class EventStream:
+    """A GET on a raw socket (a timeout leaves it usable, unlike http.client's
+    buffered file), then the event stream parsed line by line."""
+
     def __init__(self, url, headers=None, timeout=10):
         parts = urlsplit(url)
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        self.connection.request("GET", target, headers=headers or {})
-        self.sock = self.connection.sock  # http.client lets go of it for a "Connection: close" answer
-        self.response = self.connection.getresponse()
-        self.status = self.response.status
-        self.headers = {k.lower(): v for k, v in self.response.getheaders()}
+        lines = [f"GET {target} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        self._buffer = b""
+        while b"\r\n\r\n" not in self._buffer:
+            self._fill()
+        head, self._buffer = self._buffer.split(b"\r\n\r\n", 1)
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        self.status = int(status_line.split(" ")[1])
+        self.headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
         self.last_id = None
         self.retry = None
         self.comments = []
 
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("the server closed the stream")
+        self._buffer += chunk
+
     def json(self):
-        return ujson.loads(self.response.read())
+        length = int(self.headers.get("content-length", "0"))
+        while len(self._buffer) < length:
+            self._fill()
+        return ujson.loads(self._buffer[:length])
 
     def _line(self):
-        line = self.response.fp.readline()
-        if not line:
-            raise EOFError("the server closed the stream")
-        return line.decode().rstrip("\n")
+        while b"\n" not in self._buffer:
+            self._fill()
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
 
     def next(self, timeout=10):
         """The next dispatched event (comments and id-only messages update
@@ -92,6 +112,4 @@ class EventStream:
         raise AssertionError(f"unexpected event {event}")
 
     def close(self):
-        self.response.close()
         self.sock.close()
-        self.connection.close()

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.functional.test_changes_stream import COLLECTION, STREAM_SETTINGS, post, share
-from tests.support import create_bucket, create_collection
+from tests.support import BOB, create_bucket, create_collection, user_id
 
 PAGE = b"""<!doctype html><meta charset="utf-8"><title>stream</title>
 <script>
@@ -82,3 +82,15 @@ def test_an_event_source_receives_changes_and_resumes_by_itself_after_the_stream
     assert received == [first["id"], *written]
     ids = page.evaluate("window.received.map(e => e.lastEventId || e.id)")
     assert len(set(ids)) == 14
+
+
+def test_an_event_source_opens_a_private_stream_with_a_ticket(app, origin, page):
+    share(app, COLLECTION, [user_id("bob")])
+    ticket = app.post_json("/v1/changes/stream/tickets", {}, headers=BOB, status=201).json["ticket"]
+    page.goto(origin)
+    url = app.app.registry.stream_url + f"?resources={COLLECTION}&ticket={ticket}"
+    page.evaluate("url => follow(url)", url)
+    page.wait_for_function("window.opened === 1")
+    private = post(app, {"secret": True})
+    page.wait_for_function("window.received.length === 1")
+    assert page.evaluate("window.received[0].data.data") == private

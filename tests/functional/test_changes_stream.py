@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.stream_client import EventStream
-from tests.support import ALICE, BASE_SETTINGS, BOB, MARY, assert_error, create_bucket, create_collection, user_id
+from tests.support import ALICE, BASE_SETTINGS, BOB, MARY, assert_error, auth, create_bucket, create_collection, user_id
 
 STREAM_SETTINGS = {
     "kinto.includes": "kinto_server.plugins.default_bucket kinto_server.plugins.stream",
@@ -429,3 +429,97 @@ def test_without_a_listen_address_the_api_answers_503(make_app):
     app = make_app(**{"kinto.includes": BASE_SETTINGS["kinto.includes"] + " kinto_server.plugins.stream"})
     create_bucket(app)
     assert_error(app.get("/v1/changes/stream?resources=/buckets/b", headers=ALICE, status=503), 503, 201)
+
+
+ACCOUNTS = {
+    "kinto.includes": STREAM_SETTINGS["kinto.includes"] + " kinto_server.plugins.accounts",
+    "kinto.multiauth.policies": "account basicauth",
+    "kinto.account_write_principals": "account:admin",
+    "kinto.account_hash_rounds": "4",
+    "kinto.changes.stream.recheck_seconds": "0.3",
+}
+
+
+def test_an_open_stream_loses_what_its_deleted_account_could_read(streaming):
+    app = streaming(**ACCOUNTS)
+    create_bucket(app)
+    create_collection(app)
+    app.put_json("/v1/accounts/bob", {"data": {"password": "s3cret"}}, status=201)
+    bob = auth("bob", "s3cret")
+    share(app, COLLECTION, ["account:bob"])
+    stream = open_stream(app, headers=bob)
+    try:
+        post(app, {"n": 1})
+        assert stream.changes(1)[0].data["data"]["n"] == 1
+        app.delete("/v1/accounts/bob", headers=bob)
+        event = stream.next(5)
+        assert (event.event, event.data) == ("revoked", {"resource": COLLECTION})
+        with pytest.raises(EOFError):
+            stream.next(2)
+    finally:
+        stream.close()
+
+
+def test_a_recheck_keeps_what_is_still_readable(streaming):
+    app = streaming(**{"kinto.changes.stream.recheck_seconds": "0.2"})
+    create_bucket(app)
+    create_collection(app)
+    create_collection(app, collection_id="other")
+    stream = open_stream(app, resources=f"{COLLECTION},/buckets/b/collections/other")
+    try:
+        app.delete("/v1/buckets/b/collections/other", headers=ALICE)
+        events = [stream.next(5), stream.next(5)]
+        assert [e.event for e in events] == ["change", "revoked"]
+        assert events[1].data == {"resource": "/buckets/b/collections/other"}
+        assert stream.nothing_for(0.6)  # Rechecks go on; the collection c is still readable.
+        post(app, {"n": 1})
+        assert stream.changes(1)[0].data["data"]["n"] == 1
+    finally:
+        stream.close()
+
+
+def ticket_for(app, headers):
+    response = app.post_json("/v1/changes/stream/tickets", {}, headers=headers, status=201)
+    assert response.headers["Cache-Control"] == "no-store"
+    return response.json["ticket"]
+
+
+def test_a_ticket_opens_a_private_stream_once_without_an_authorization_header(app):
+    share(app, COLLECTION, [user_id("bob")])
+    ticket = ticket_for(app, BOB)
+    stream = open_stream(app, headers={}, ticket=ticket)
+    try:
+        post(app, {"n": 1})
+        assert stream.changes(1)[0].data["data"]["n"] == 1
+    finally:
+        stream.close()
+    again = EventStream(stream_url(app, ticket=ticket), headers={})
+    assert_error_stream(again, 401, 104)  # Used once: anonymous now.
+
+
+def test_a_ticket_is_checked_on_the_api_port_then_used_by_the_stream_server(app):
+    share(app, COLLECTION, [user_id("bob")])
+    ticket = ticket_for(app, BOB)
+    redirect = app.get(f"/v1/changes/stream?resources={COLLECTION}&ticket={ticket}", status=307)
+    stream = EventStream(redirect.headers["Location"], headers={})
+    try:
+        assert stream.status == 200
+    finally:
+        stream.close()
+
+
+def test_forged_or_expired_tickets_authenticate_nobody(streaming):
+    app = streaming(**{"kinto.changes.stream.ticket_seconds": "-1"})
+    create_bucket(app)
+    create_collection(app)
+    expired = ticket_for(app, ALICE)
+    assert_error_stream(EventStream(stream_url(app, ticket=expired), headers={}), 401, 104)
+    payload, _, signature = expired.partition(".")
+    forged = payload + "." + ("0" if signature[0] != "0" else "1") + signature[1:]
+    assert_error_stream(EventStream(stream_url(app, ticket=forged), headers={}), 401, 104)
+
+
+def test_tickets_are_for_authenticated_callers_and_only_open_streams(app):
+    assert_error(app.post_json("/v1/changes/stream/tickets", {}, status=401), 401, 104)
+    ticket = ticket_for(app, ALICE)
+    assert_error(app.get(f"/v1/buckets/b?ticket={ticket}", status=401), 401, 104)

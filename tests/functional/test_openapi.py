@@ -41,6 +41,7 @@ def test_every_endpoint_is_described(spec):
         "/accounts/{id}",
         "/__flush__",
         "/changes/stream",
+        "/changes/stream/tickets",
     }
     assert expected <= set(spec["paths"])
     record = spec["paths"]["/buckets/{bucket_id}/collections/{collection_id}/records/{record_id}"]
@@ -71,6 +72,10 @@ def test_path_parameters_carry_the_id_rules(spec):
 
 def test_the_change_stream_is_described_with_its_parameters_and_events(spec):
     get = spec["paths"]["/changes/stream"]["get"]
-    assert [(p["name"], p["required"]) for p in get["parameters"]] == [("resources", True), ("last_event_id", False)]
+    assert [(p["name"], p["required"]) for p in get["parameters"]] == [
+        ("resources", True),
+        ("ticket", False),
+        ("last_event_id", False),
+    ]
     assert "text/event-stream" in get["responses"]["200"]["content"]
     assert "revoked" in get["responses"]["200"]["description"]

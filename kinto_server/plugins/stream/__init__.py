@@ -28,7 +28,7 @@ import logging
 from pyramid.events import ApplicationCreated
 
 from kinto_server.events import AfterResourceChanged, ResourceChanged
-from kinto_server.plugins.stream import grant, wakeups
+from kinto_server.plugins.stream import grant, tickets, wakeups
 from kinto_server.plugins.stream.server import PATH, StreamServer, listening_socket
 from kinto_server.settings import ConfigurationError
 
@@ -66,6 +66,10 @@ def includeme(config):
         )
     config.add_subscriber(log_change, ResourceChanged)
     config.add_cornice_service(grant.stream)
+    config.add_cornice_service(tickets.tickets)
+    registry.implicit_authentication_sources.append(
+        tickets.TicketSource(settings, PATH, grant.GRANT_KEY, grant.RECHECK_KEY)
+    )
     registry.media_types[PATH] = ("text/event-stream",)  # What EventSource asks for.
     registry.stream_url = settings["changes.stream.url"]
     listen = settings["changes.stream.listen"]

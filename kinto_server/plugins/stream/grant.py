@@ -22,15 +22,17 @@ Parameters:
 import re
 
 from cornice import Service
+from pyramid.httpexceptions import HTTPException
 
 from kinto_server.errors import ERRORS, cornice_errors_to_response, http_error, invalid_parameters
 from kinto_server.resources.target import Target
 from kinto_server.resources.tree import is_valid_id, ref_from_uri
 from kinto_server.views.rendering import BASE_EXPOSED, json_response
 
-# The environ key by which the stream server marks its own calls (a client
-# can only set HTTP_* keys).
+# The environ keys by which the stream server marks its own calls (a client
+# can only set HTTP_* keys): a grant, and the recheck of an open stream's.
 GRANT_KEY = "kinto_server.stream.grant"
+RECHECK_KEY = "kinto_server.stream.recheck"
 MAX_RESOURCES = 100
 CURSOR = re.compile(r"^[0-9]{1,19}(\.[0-9]{1,19})*$")
 
@@ -56,6 +58,13 @@ stream.openapi = {
                 "in": "query",
                 "required": True,
                 "description": "Comma-separated URIs of buckets, collections, groups or records the caller may read.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "ticket",
+                "in": "query",
+                "required": False,
+                "description": "A ticket from POST /v1/changes/stream/tickets: opens the stream as its user, once.",
                 "schema": {"type": "string"},
             },
             {
@@ -122,22 +131,36 @@ def readable(request, ref):
     return ref
 
 
+def _caller(request):
+    return {
+        "user_id": request.authenticated_userid,
+        "base_principals": sorted(p for p in request.principals if not p.startswith("/buckets/")),
+        "principals": sorted(request.principals),
+    }
+
+
+def still_readable(request, refs):
+    uris = []
+    for ref in refs:
+        try:
+            uris.append(readable(request, ref).uri)
+        except HTTPException:
+            continue
+    return uris
+
+
 @stream.get()
 def get_stream(request):
     registry = request.registry
     refs = parse_resources(request)
     cursor = parse_cursor(request, registry.storage)
+    if request.environ.get(RECHECK_KEY):
+        # An open stream's credentials and access, as they are now: which
+        # of its resources it may still read (the others are revoked).
+        return json_response({**_caller(request), "resources": still_readable(request, refs)})
     granted = [readable(request, ref).uri for ref in refs]
     if request.environ.get(GRANT_KEY):
-        user_id = request.authenticated_userid
-        body = {
-            "user_id": user_id,
-            "base_principals": sorted(p for p in request.principals if not p.startswith("/buckets/")),
-            "principals": sorted(request.principals),
-            "resources": granted,
-            "cursor": cursor,
-        }
-        return json_response(body)
+        return json_response({**_caller(request), "resources": granted, "cursor": cursor})
     url = registry.stream_url
     if url is None:
         raise http_error(

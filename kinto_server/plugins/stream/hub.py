@@ -187,6 +187,25 @@ class Stream:
         refreshed = self.base in batch.principals
         return [resource for resource in self.resources if refreshed or batch.may_change_access(resource)]
 
+    def recheck(self, grant):
+        """What the API answered again for this stream's credentials: the
+        principals they have now, the resources they may still read; each
+        other resource is revoked."""
+        if "principals" in grant:
+            self.user_id, self.base = grant["user_id"], tuple(grant["base_principals"])
+            self.principals = frozenset(grant["principals"])
+        still = set(grant["resources"])
+        out = []
+        for resource in list(self.resources):
+            if resource.uri not in still:
+                self.resources.remove(resource)
+                out.append(message("revoked", {"resource": resource.uri}, self.cursor))
+                self.sent_cursor = self.cursor
+        if out:
+            self.send(b"".join(out))
+        if not self.resources:
+            self.close()
+
     def heartbeat(self):
         """A comment, with the cursor when filtered-out changes moved it on,
         so that a client resumes from there."""

@@ -20,6 +20,7 @@ import asyncio
 import io
 import logging
 import os
+import random
 import resource
 import socket
 import sys
@@ -31,7 +32,7 @@ from urllib.parse import unquote
 import ujson
 
 from kinto_server.errors import ERRORS, error_body
-from kinto_server.plugins.stream.grant import GRANT_KEY
+from kinto_server.plugins.stream.grant import GRANT_KEY, RECHECK_KEY
 from kinto_server.plugins.stream.hub import Hub, Stream, cursor_text, message
 
 logger = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class StreamServer:
         self.max_per_user = settings["changes.stream.max_per_user"]
         self.max_per_process = settings["changes.stream.max_per_process"]
         self.max_seconds = settings["changes.stream.max_seconds"]
+        self.recheck_seconds = settings["changes.stream.recheck_seconds"]
         self.retention_seconds = settings["changes.stream.retention_hours"] * 3600
         self.poll_seconds = settings["changes.stream.poll_seconds"]
         self.retry_after = settings["retry_after_seconds"]
@@ -276,7 +278,7 @@ class StreamServer:
         token = object()
         self.open_streams[token] = user_id  # Counted from now on, before anything else is awaited.
         try:
-            await self.serve_stream(grant, kept, reader, writer)
+            await self.serve_stream(grant, kept, reader, writer, environ)
         finally:
             del self.open_streams[token]
 
@@ -284,7 +286,26 @@ class StreamServer:
         text = "Too many open change streams on this server, please retry later."
         return error_response(503, ERRORS.BACKEND, text, self.retry_after)
 
-    async def serve_stream(self, grant, headers, reader, writer):
+    async def recheck_forever(self, stream, environ):
+        """Ask the API again, now and then, what this stream's credentials
+        may read: a password changed, an account deleted, an access lost
+        in any way revokes what it no longer gives."""
+        environ = {**environ, RECHECK_KEY: True}
+        environ.pop("HTTP_LAST_EVENT_ID", None)
+        while not stream.closed.is_set():
+            # Spread over time: streams opened together do not recheck together.
+            await asyncio.sleep(self.recheck_seconds * random.uniform(0.75, 1.25))
+            try:
+                status, _, body = await self.hub.call(call_app, self.app, {**environ, "wsgi.input": io.BytesIO(b"")})
+            except Exception:
+                logger.exception("Could not recheck a change stream's access")
+                continue
+            if status == 200:
+                stream.recheck(ujson.loads(body))
+            elif status < 500:
+                stream.recheck({"resources": []})
+
+    async def serve_stream(self, grant, headers, reader, writer, environ):
         fields = [
             ("Content-Type", "text/event-stream; charset=utf-8"),
             ("Cache-Control", "no-cache"),
@@ -311,6 +332,7 @@ class StreamServer:
         ready = {"cursor": cursor_text(start), "resources": grant["resources"]}
         writer.write(f"retry: {self.retry_ms}\n".encode() + message("ready", ready, start))
         joining = self.loop.create_task(self.hub.join(stream, start))
+        rechecking = self.loop.create_task(self.recheck_forever(stream, environ))
         gone = self.loop.create_task(reader.read(1))  # The client sends nothing more: this is its leaving.
         deadline = time.monotonic() + self.max_seconds
         try:
@@ -326,5 +348,6 @@ class StreamServer:
         finally:
             stream.close()
             joining.cancel()
+            rechecking.cancel()
             gone.cancel()
             self.hub.leave(stream)
