@@ -87,6 +87,21 @@ class Batch:
         self.groups = [(ref, change) for change, ref in self.items if change.resource_name == GROUP.name]
         self._changed = {ref.uri for _, ref in self.items}
         self._messages = {}
+        self._readers = {}
+        self._access_changes = {}
+
+    def readers(self, index):
+        """Who may read the ``index``-th change's object: the holders of
+        ``read`` or ``write`` on it or on an ancestor (the rule of
+        :func:`kinto_server.resources.access.granting`), for every stream."""
+        found = self._readers.get(index)
+        if found is None:
+            holders = set()
+            for ref in self.items[index][1].lineage():
+                aces = self.acls.get(ref.uri, {})
+                holders.update(aces.get("read", ()), aces.get("write", ()))
+            found = self._readers[index] = frozenset(holders)
+        return found
 
     def message(self, index):
         """The event of the ``index``-th change: the same bytes for every stream."""
@@ -99,7 +114,10 @@ class Batch:
     def may_change_access(self, resource):
         """Whether the batch changes ``resource`` or one of its ancestors
         (their ACEs); group memberships are the principals' business."""
-        return any(ref.uri in self._changed for ref in resource.lineage())
+        found = self._access_changes.get(resource.uri)
+        if found is None:
+            found = self._access_changes[resource.uri] = any(ref.uri in self._changed for ref in resource.lineage())
+        return found
 
 
 class Stream:
@@ -158,7 +176,6 @@ class Stream:
             return
         if self.base in batch.principals:
             self.principals = batch.principals[self.base]
-        access = Access(self.principals, batch.acls, {})
         out = []
         for index, (change, ref) in enumerate(batch.items):
             if change.cursor <= self.cursor:
@@ -168,10 +185,12 @@ class Stream:
                 continue
             # Its own deletion reaches the stream that was reading it, even
             # if nobody may read the object once it is gone.
-            if deletes_it or access.allows(ref, "read"):
+            if deletes_it or not self.principals.isdisjoint(batch.readers(index)):
                 out.append(batch.message(index))
                 self.sent_cursor = change.cursor
-        for resource in self._to_check(batch):
+        to_check = self._to_check(batch)
+        access = Access(self.principals, batch.acls, {}) if to_check else None
+        for resource in to_check:
             if not access.allows(resource, "read"):
                 self.resources.remove(resource)
                 out.append(message("revoked", {"resource": resource.uri}, batch.cursor))
