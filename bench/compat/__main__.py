@@ -26,7 +26,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import requests  # noqa: E402
 from clients import run_client_suite  # noqa: E402
-from corpus import changes, corpus, operations  # noqa: E402
+from corpus import changes, corpus, operations, response_behavior  # noqa: E402
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
 from servers import Server  # noqa: E402
@@ -60,6 +60,11 @@ RUNS = [
         "kinto.changes.resources = /buckets/watched /buckets/hidden/collections/secret\n"
         "kinto.http_host = compat.example.com",
         changes,
+    ),
+    (
+        "response-behavior",
+        "kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.flush",
+        response_behavior,
     ),
 ]
 

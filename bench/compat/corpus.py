@@ -762,6 +762,32 @@ def changes():
     ]
 
 
+def response_behavior():
+    """PATCH with Response-Behavior, without the history plugin (with it,
+    Kinto answers 500 to light and diff)."""
+    rb = R + "/rb"
+    merge = {"Content-Type": "application/merge-patch+json"}
+    json_patch = {"Content-Type": "application/json-patch+json"}
+    replace_a = [{"op": "replace", "path": "/data/a", "value": 12}]
+    return [
+        s("response-behavior bucket", "PUT", B, {}),
+        s("response-behavior collection", "PUT", C, {}),
+        s("response-behavior put", "PUT", rb, {"data": {"title": "rb", "a": 1, "b": 2}}),
+        s("patch light", "PATCH", rb, {"data": {"a": 10, "b": 2, "d": 4}}, headers={"Response-Behavior": "light"}),
+        s("patch light unchanged", "PATCH", rb, {"data": {"b": 2}}, headers={"Response-Behavior": "light"}),
+        s("patch diff", "PATCH", rb, {"data": {"a": 11, "last_modified": 5}}, headers={"Response-Behavior": "diff"}),
+        s("patch full", "PATCH", rb, {"data": {"a": 12}}, headers={"Response-Behavior": "full"}),
+        s("patch empty behavior", "PATCH", rb, {"data": {"a": 13}}, headers={"Response-Behavior": ""}),
+        s("patch unknown behavior", "PATCH", rb, {"data": {"a": 14}}, headers={"Response-Behavior": "LIGHT"}),
+        s("patch unknown behavior bad body", "PATCH", rb, {"data": [1]}, headers={"Response-Behavior": "x"}),
+        s("patch unknown behavior missing", "PATCH", R + "/nope", {"data": {}}, headers={"Response-Behavior": "x"}),
+        s("json-patch light", "PATCH", rb, replace_a, headers={"Response-Behavior": "light", **json_patch}),
+        s("merge-patch diff", "PATCH", rb, {"data": {"a": 15}}, headers={"Response-Behavior": "diff", **merge}),
+        s("put ignores behavior", "PUT", rb, {"data": {"a": 16}}, headers={"Response-Behavior": "bogus"}),
+        s("patch light bucket", "PATCH", B, {"data": {"rb": 1}}, headers={"Response-Behavior": "light"}),
+    ]
+
+
 def corpus():
     return (
         service()

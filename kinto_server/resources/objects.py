@@ -210,8 +210,27 @@ def patch_object(request, ref, body, patch_format=patching.JSON):
     unchanged_acl = all(set(p) == stored_acl.get(perm, set()) for perm, p in (sent_permissions or {}).items())
     if data == obj and unchanged_acl and request.authenticated_userid in stored_acl.get("write", ()):
         # Nothing changes: keep the timestamp, as Kinto does.
-        return Outcome(obj, acl.shown(stored_acl, request.principals), timestamp=obj["last_modified"])
-    return _save(request, target, data, sent_permissions, False, create=False)
+        outcome = Outcome(obj, acl.shown(stored_acl, request.principals), timestamp=obj["last_modified"])
+    else:
+        outcome = _save(request, target, data, sent_permissions, False, create=False)
+    behavior = request.validated.get("response_behavior", "full")
+    if behavior == "full":
+        return outcome
+    # What the client sent: the fields of its data, or the whole patched
+    # object for a JSON Patch (as Kinto compares them).
+    sent = data if patch_format == patching.JSON_PATCH else (body.get("data") or {})
+    return Outcome(
+        response_behavior(behavior, sent, obj, outcome.data), None, outcome.status, outcome.timestamp, outcome.headers
+    )
+
+
+def response_behavior(behavior, sent, old, new):
+    """Kinto's ``Response-Behavior`` answer to a PATCH: ``light``, the sent
+    fields whose value the PATCH changed; ``diff``, the sent fields whose
+    stored value is not the one sent (what the server decided otherwise)."""
+    if behavior == "light":
+        return {name: new.get(name) for name in sent if old.get(name) != new.get(name)}
+    return {name: new.get(name) for name in sent if sent[name] != new.get(name)}
 
 
 def delete_object(request, ref):

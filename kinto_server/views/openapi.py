@@ -67,6 +67,16 @@ def _body_schema(arguments):
     return None
 
 
+RESPONSE_BEHAVIOR_PARAMETER = {
+    "name": "Response-Behavior",
+    "in": "header",
+    "required": False,
+    "description": "full (the default): the object; light: the sent fields the PATCH changed; diff: the sent"
+    " fields stored otherwise than sent.",
+    "schema": {"type": "string", "enum": ["full", "light", "diff"]},
+}
+
+
 def _operation(service, method, arguments):
     operation = {
         "operationId": f"{method}_{service.name}".replace("-", "_"),
@@ -84,6 +94,8 @@ def _operation(service, method, arguments):
             {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": kind}}
             for name, (kind, text) in LIST_PARAMETERS.items()
         ]
+    if method == "patch":
+        operation["parameters"] = [RESPONSE_BEHAVIOR_PARAMETER]
     # A service may describe more of itself: {method: {parameters, responses...}}.
     extra = getattr(service, "openapi", {}).get(method, {})
     for key, value in extra.items():

@@ -133,14 +133,29 @@ def _validate_json_patch(request, body):
             request.errors.add("body", name, description)
 
 
+RESPONSE_BEHAVIORS = ("full", "light", "diff")
+
+
+def _validate_response_behavior(request):
+    """Kinto's ``Response-Behavior`` header of a PATCH (case-sensitive, as
+    Kinto; empty means full); its error is listed with the body's."""
+    value = request.headers.get("Response-Behavior") or "full"
+    if value not in RESPONSE_BEHAVIORS:
+        request.errors.add("header", "Response-Behavior", f'"{value}" is not one of {", ".join(RESPONSE_BEHAVIORS)}')
+    request.validated["response_behavior"] = value
+
+
 def body_validator(resource):
     """A cornice validator putting the checked body in ``request.validated``
     (and, for PATCH, the patch format named by the Content-Type)."""
     schema = body_schema(resource)
 
     def validate(request, **kwargs):
+        if request.method == "PATCH":
+            _validate_response_behavior(request)
+        known_errors = len(request.errors)
         body = parse_json_body(request)
-        if request.errors:
+        if len(request.errors) > known_errors:
             return
         patch_format = (request.content_type or patching.JSON).lower()
         request.validated["patch_format"] = patch_format
