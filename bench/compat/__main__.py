@@ -26,7 +26,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import requests  # noqa: E402
 from clients import run_client_suite  # noqa: E402
-from corpus import changes, corpus, operations, response_behavior  # noqa: E402
+from corpus import changes, corpus, operations, record_caching, response_behavior  # noqa: E402
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
 from servers import Server  # noqa: E402
@@ -65,6 +65,12 @@ RUNS = [
         "response-behavior",
         "kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.flush",
         response_behavior,
+    ),
+    (
+        "record caching",
+        "kinto.record_cache_expires_seconds = 10\nkinto.cb.record_cache_expires_seconds = 20\n"
+        "kinto.cb.precise.record_cache_expires_seconds = 40\nkinto.cb_plain_record_cache_expires_seconds = 99",
+        record_caching,
     ),
 ]
 

@@ -788,6 +788,34 @@ def response_behavior():
     ]
 
 
+def record_caching():
+    """Cache headers of record reads (the run sets the record_cache_expires_seconds settings)."""
+    public = {"permissions": {"read": ["system.Everyone"]}}
+    steps = [
+        s("caching bucket", "PUT", "/buckets/cb", public),
+        s("caching other bucket", "PUT", "/buckets/other", public),
+        s("caching own expiry", "PUT", "/buckets/cb/collections/own", {"data": {"cache_expires": 120}}),
+        s("caching precise", "PUT", "/buckets/cb/collections/precise", {}),
+        s("caching plain", "PUT", "/buckets/cb/collections/plain", {}),
+        s("caching elsewhere", "PUT", "/buckets/other/collections/x", {}),
+        s("caching record", "PUT", "/buckets/cb/collections/own/records/r", {"data": {"a": 1}}),
+    ]
+    for collection in ("cb/collections/own", "cb/collections/precise", "cb/collections/plain", "other/collections/x"):
+        steps.append(s(f"caching list {collection} anonymous", "GET", f"/buckets/{collection}/records", auth=None))
+        steps.append(s(f"caching head {collection} anonymous", "HEAD", f"/buckets/{collection}/records", auth=None))
+        steps.append(s(f"caching list {collection}", "GET", f"/buckets/{collection}/records"))
+    return steps + [
+        s("caching record anonymous", "GET", "/buckets/cb/collections/own/records/r", auth=None),
+        s("caching record _fields anonymous", "GET", "/buckets/cb/collections/own/records/r?_fields=a", auth=None),
+        s("caching missing record anonymous", "GET", "/buckets/cb/collections/own/records/nope", auth=None),
+        s("caching collection anonymous", "GET", "/buckets/cb/collections/own", auth=None),
+        s("caching zero", "PATCH", "/buckets/cb/collections/own", {"data": {"cache_expires": 0}}),
+        s("caching list zero anonymous", "GET", "/buckets/cb/collections/own/records", auth=None),
+        s("caching zero no setting", "PUT", "/buckets/other/collections/zero", {"data": {"cache_expires": 0}}),
+        s("caching zero elsewhere anonymous", "GET", "/buckets/other/collections/zero/records", auth=None),
+    ]
+
+
 def corpus():
     return (
         service()

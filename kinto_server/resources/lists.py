@@ -8,11 +8,11 @@ shared or they may create objects there; everyone else gets 401/403.
 import ujson
 
 from kinto_server import events
-from kinto_server.resources import lifecycle, pagination, preconditions, querystring
+from kinto_server.resources import caching, lifecycle, pagination, preconditions, querystring
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.objects import Outcome, project_fields
 from kinto_server.resources.target import Target
-from kinto_server.resources.tree import CHILD_TYPES, ObjectRef, parent_uri_of_list
+from kinto_server.resources.tree import CHILD_TYPES, RECORD, ObjectRef, parent_uri_of_list
 from kinto_server.storage.evaluation import object_key
 
 # Kinto's Alert header for lists asked with ``_to`` (still honoured, as ``_before``).
@@ -119,7 +119,10 @@ def list_objects(request, parent_ref, resource, count=False):
     object_ids = _visible_ids(request, target, resource, "read", _readable_permissions(resource))
     target.ensure_parents(include_self=True)
     parent_id = parent_uri_of_list(resource, parent_ref.ids if parent_ref is not None else ())
-    return list_page(request, resource.name, parent_id, object_ids, count=count)
+    outcome = list_page(request, resource.name, parent_id, object_ids, count=count)
+    if resource is RECORD:
+        outcome.headers.update(caching.record_headers(request, parent_ref, target.obj))
+    return outcome
 
 
 def list_page(request, resource_name, parent_id, object_ids, count=False):

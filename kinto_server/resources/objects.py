@@ -10,10 +10,19 @@ from dataclasses import dataclass, field
 
 from kinto_server import events
 from kinto_server.errors import ERRORS, http_error, invalid_object_id
-from kinto_server.resources import acl, invariants, lifecycle, patching, preconditions, querystring, validation
+from kinto_server.resources import (
+    acl,
+    caching,
+    invariants,
+    lifecycle,
+    patching,
+    preconditions,
+    querystring,
+    validation,
+)
 from kinto_server.resources.access import forbidden
 from kinto_server.resources.target import Target, not_found
-from kinto_server.resources.tree import BUCKET, COLLECTION, ObjectRef, is_valid_id
+from kinto_server.resources.tree import BUCKET, COLLECTION, RECORD, ObjectRef, is_valid_id
 from kinto_server.storage import ObjectExistsError
 
 
@@ -122,12 +131,14 @@ def get_object(request, ref):
     target.ensure_parents()
     obj = target.ensure_object()
     preconditions.check(request, obj["last_modified"], existing=obj)
+    headers = caching.record_headers(request, ref.parent, target.stored(ref.parent)) if ref.resource is RECORD else {}
     fields = request.GET.get("_fields")
     if fields is not None:
         # As Kinto: only those fields (with id and last_modified), no permissions.
-        return Outcome(project_fields(obj, querystring.parse_fields(fields)), None, timestamp=obj["last_modified"])
+        projected = project_fields(obj, querystring.parse_fields(fields))
+        return Outcome(projected, None, timestamp=obj["last_modified"], headers=headers)
     permissions = acl.shown(target.access.acl(ref.uri), request.principals)
-    return Outcome(obj, permissions, timestamp=obj["last_modified"])
+    return Outcome(obj, permissions, timestamp=obj["last_modified"], headers=headers)
 
 
 def _body_id(ref, data):

@@ -19,6 +19,7 @@ from cornice import Service
 from kinto_server.errors import ERRORS, cornice_errors_to_response, http_error, invalid_parameters
 from kinto_server.plugins.changes import overview
 from kinto_server.resources import querystring
+from kinto_server.resources.caching import cache_headers
 from kinto_server.resources.preconditions import timestamp_headers
 from kinto_server.resources.target import Target, ref_from_matchdict
 from kinto_server.resources.tree import COLLECTION, ID_PATTERN, RECORD
@@ -105,5 +106,5 @@ def get_changeset(request):
     headers = {"Last-Modified": timestamp_headers(timestamp)["Last-Modified"]}
     seconds = overview.cache_expiry(request, bucket_id, collection_id)
     if seconds is not None:
-        headers.update(overview.cache_headers(seconds))
+        headers.update(cache_headers(seconds))
     return json_response({"metadata": metadata, "timestamp": timestamp, "changes": changes}, 200, headers)

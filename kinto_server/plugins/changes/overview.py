@@ -22,6 +22,7 @@ from pyramid.httpexceptions import HTTPTemporaryRedirect
 
 from kinto_server.resources import preconditions, querystring
 from kinto_server.resources.access import Access
+from kinto_server.resources.caching import cache_headers
 from kinto_server.resources.lists import paged_computed
 from kinto_server.resources.objects import Outcome, project_fields
 from kinto_server.resources.tree import BUCKET, COLLECTION, RECORD, ObjectRef, ref_from_uri
@@ -131,11 +132,6 @@ def redirect_old_since(request):
     location = f"{scheme}://{host}{request.path}" + (f"?{urlencode(kept)}" if kept else "")
     ttl = settings["changes.since_max_age_redirect_ttl_seconds"]
     raise HTTPTemporaryRedirect(location=location, headers=cache_headers(ttl) if ttl >= 0 else {})
-
-
-def cache_headers(seconds):
-    expires = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    return {"Cache-Control": f"max-age={seconds}", "Expires": expires.strftime("%a, %d %b %Y %H:%M:%S GMT")}
 
 
 def cache_expiry(request, bucket_id, collection_id):
