@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream compat
+.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost compat
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ bench-scaling: $(TEST_STAMP)  ## List costs for 1k, 10k and 100k records, throug
 
 bench-stream: $(TEST_STAMP)  ## Change stream: write-to-arrival latency at 1/100/2000 streams, memory per stream, GET throughput with 2000 open (BACKEND=sqlite|memory|postgresql).
 	$(PYTHON) bench/stream.py --backend $(or $(BACKEND),sqlite) --duration $(or $(DURATION),5) --rounds $(or $(ROUNDS),3)
+
+bench-write-cost: $(TEST_STAMP)  ## What the change stream's log costs on POST and batch writes, with the plugin vs without (BACKEND=sqlite|memory|postgresql).
+	$(PYTHON) bench/write_cost.py --backend $(or $(BACKEND),sqlite) --rounds $(or $(ROUNDS),3)
 
 compat: $(TEST_STAMP)  ## Replay a corpus of requests against Kinto 26.5 and us, print every difference (BACKEND=memory|sqlite|postgresql|all).
 	@bash .ci/ensure-postgresql || true
