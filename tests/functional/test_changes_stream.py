@@ -166,11 +166,17 @@ def test_a_bucket_stream_gets_everything_in_it_and_nothing_of_other_buckets(app)
         stream.close()
 
 
-def test_a_client_that_resumes_gets_exactly_what_it_missed_then_the_live_changes(app):
+def first_change_then_leave(app):
+    """A client that got one change, then left: that change's event."""
     stream = open_stream(app)
     post(app, {"n": 0})
     (first,) = stream.changes(1)
     stream.close()
+    return first
+
+
+def test_a_client_that_resumes_gets_exactly_what_it_missed_then_the_live_changes(app):
+    first = first_change_then_leave(app)
     missed = [post(app, {"n": n})["id"] for n in range(1, 31)]
     resumed = open_stream(app, headers={**ALICE, "Last-Event-ID": first.id})
     try:
@@ -185,10 +191,7 @@ def test_a_client_that_resumes_gets_exactly_what_it_missed_then_the_live_changes
 
 
 def test_last_event_id_may_be_given_in_the_querystring(app):
-    stream = open_stream(app)
-    post(app, {"n": 0})
-    (first,) = stream.changes(1)
-    stream.close()
+    first = first_change_then_leave(app)
     missed = post(app, {"n": 1})
     resumed = open_stream(app, last_event_id=first.id)
     try:
@@ -199,10 +202,7 @@ def test_last_event_id_may_be_given_in_the_querystring(app):
 
 
 def test_a_cursor_from_before_the_kept_changes_gets_a_reset_event(app):
-    stream = open_stream(app)
-    post(app, {"n": 0})
-    (first,) = stream.changes(1)
-    stream.close()
+    first = first_change_then_leave(app)
     post(app, {"n": 1})
     # Forget every change, once this process's stream server has read them
     # (as in real life, where only changes days old are forgotten).

@@ -11,6 +11,7 @@ import requests
 from tests.backends import DATABASE_URL, database_client
 from tests.stream_client import EventStream
 from tests.support import ALICE
+from tests.system.conftest import serve_two
 from tests.system.servers import ServerProcess, session, write_ini
 
 INCLUDES = "kinto_server.plugins.default_bucket kinto_server.plugins.stream"
@@ -23,23 +24,12 @@ RECORDS = "/buckets/b/collections/c/records"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def two_servers(request, tmp_path):
-    if request.param == "postgresql":
-        database_client()
-        url = DATABASE_URL
-    else:
-        url = f"sqlite://{tmp_path}/shared.sqlite"
-    servers = []
-    try:
-        for name in ("first", "second"):
-            ini, port = write_ini(tmp_path, url, name=name, extra=STREAM, includes=INCLUDES)
-            servers.append(ServerProcess(ini, port, tmp_path / f"{name}.log"))
+    """Two streaming server processes sharing one database, with a collection."""
+    for servers in serve_two(request.param, tmp_path, extra=STREAM, includes=INCLUDES):
         http = session()
         http.put(f"{servers[0].url}/buckets/b", json={}).raise_for_status()
         http.put(f"{servers[0].url}/buckets/b/collections/c", json={}).raise_for_status()
         yield servers
-    finally:
-        for server in servers:
-            server.stop()
 
 
 def stream_url(server):
