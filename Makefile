@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost compat
+.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-history-trim compat
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,6 +72,10 @@ bench-stream: $(TEST_STAMP)  ## Change stream: write-to-arrival latency at 1/100
 
 bench-write-cost: $(TEST_STAMP)  ## What the change stream's log costs on POST and batch writes, with the plugin vs without (BACKEND=sqlite|memory|postgresql).
 	$(PYTHON) bench/write_cost.py --backend $(or $(BACKEND),sqlite) --rounds $(or $(ROUNDS),3)
+
+bench-history-trim: $(TEST_STAMP)  ## A record write with the history trimmed to 1,000 entries, in a bucket whose history holds 1,000,000 more vs one holding the 1,000 (BACKEND=postgresql|sqlite).
+	@bash .ci/ensure-postgresql || true
+	$(PYTHON) bench/history_trim.py --backend $(or $(BACKEND),postgresql) --entries $(or $(ENTRIES),1000000)
 
 compat: $(TEST_STAMP)  ## Replay a corpus of requests against Kinto 26.5 and us, print every difference (BACKEND=memory|sqlite|postgresql|all).
 	@bash .ci/ensure-postgresql || true

@@ -131,8 +131,14 @@ DEFAULTS = {
     "account_login_failures_window_seconds": (60, as_int),
     # Flush plugin (test servers only).
     "flush_endpoint_enabled": (True, as_bool),
-    # History plugin.
+    # History plugin: objects (bucket, collection or object URIs) and users
+    # whose changes are not recorded, and the trim (a positive max count
+    # turns it on) by resource name, or by resource name and user.
     "history.exclude_resources": ([], as_list),
+    "history.exclude_user_ids": ([], as_list),
+    "history.auto_trim_max_count": (-1, as_int),
+    "history.auto_trim_user_ids": ([], as_list),
+    "history.auto_trim_threshold": (100, as_int),
     # Changes overview (kinto-changes' names).
     "changes.resources": ([], as_list),
     "changes.excluded_collections": ([], as_list),

@@ -16,6 +16,7 @@ meaning is the backend's; everything up to it has been read.
 
 import abc
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,16 @@ class Sort:
 
 # Newest first: what lists return unless asked otherwise.
 DEFAULT_SORT = (Sort("last_modified", descending=True),)
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_trim(resource_name, equal, keep, slack):
+    """Refuse what :meth:`Storage.trim_objects` cannot take: the SQL
+    backends write these names into the statement (they come from code)."""
+    if not all(_IDENTIFIER.match(name) for name in [resource_name, *equal]) or keep < 1 or slack < 0:
+        raise ValueError(f"cannot trim {resource_name!r} on {sorted(equal)} keeping {keep} (+{slack})")
 
 
 @dataclass(frozen=True)
@@ -178,6 +189,18 @@ class Storage(Backend, abc.ABC):
         list only the objects shared with a user). Tombstones are included
         when ``include_deleted`` is true.
         """
+
+    @abc.abstractmethod
+    def trim_objects(self, *, resource_name, parent_id, equal, keep, slack=0):
+        """Once more than ``keep + slack`` live objects here have the values of
+        ``equal`` (``{field: string}``, top-level fields named like Python
+        identifiers), remove for good, without tombstones, all but the newest
+        ``keep`` of them; return the removed ids (``[]`` until then).
+
+        The history's bound: its cost follows ``keep + slack``, not the
+        number of objects, where an index serves ``equal`` (the SQL backends
+        have one for history entries by resource name, and by resource name
+        and user)."""
 
     def list_with_timestamp(self, **kwargs):
         """``(list_all(**kwargs), resource_timestamp(...))`` read consistently:

@@ -23,6 +23,7 @@ from kinto_server.storage import (
     ObjectNotFoundError,
     Operator,
     Storage,
+    check_trim,
 )
 from kinto_server.storage.evaluation import object_key, predicate
 
@@ -213,6 +214,25 @@ class MemoryStorage(Storage):
                 if (object_ids is None or obj["id"] in object_ids) and wanted(obj)
             ]
             return [self._delete_one(siblings, object_id) for object_id in doomed]
+
+    def trim_objects(self, *, resource_name, parent_id, equal, keep, slack=0):
+        check_trim(resource_name, equal, keep, slack)
+        with self._lock:
+            siblings = self._get_siblings(resource_name, parent_id)
+            if siblings is None:
+                return []
+            matching = [
+                obj["id"]
+                for obj in reversed(siblings.objects.values())
+                if all(obj.get(name) == value for name, value in equal.items())
+            ]
+            if len(matching) <= keep + slack:
+                return []
+            doomed = matching[keep:]
+            for object_id in doomed:
+                self._remember(siblings, object_id)
+                del siblings.objects[object_id]
+            return doomed
 
     def delete_tree(self, *, parent_uri):
         prefix = parent_uri + "/"

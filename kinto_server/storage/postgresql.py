@@ -46,7 +46,7 @@ from kinto_server.database.postgresql import Prepared
 from kinto_server.errors import BackendUnavailable
 from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import order_and_keyset, where_filters
-from kinto_server.storage.sql_common import Params, dumps
+from kinto_server.storage.sql_common import Params, SQLTrim, dumps
 
 CLOCK = "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
 TOMBSTONE_DATA = '{"deleted": true}'
@@ -215,7 +215,7 @@ def _requested(obj):
     return requested if valid else 0
 
 
-class PostgreSQLStorage(PostgreSQLSchema, Storage):
+class PostgreSQLStorage(PostgreSQLSchema, SQLTrim, Storage):
     component = "storage"
 
     def __init__(self, client):
@@ -330,6 +330,9 @@ class PostgreSQLStorage(PostgreSQLSchema, Storage):
         stamps = list(range(top - len(ids) + 1, top + 1))
         self._run(MARK_DELETED, {**bump, "ids": ids, "stamps": stamps})
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
+
+    def trim_field_text(self, name):
+        return f"(data ->> '{name}')"
 
     def delete_tree(self, *, parent_uri):
         params = {"uri": parent_uri, "below": postgresql.escape_like(parent_uri + "/") + "%"}

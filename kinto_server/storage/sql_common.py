@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import ujson
 
-from kinto_server.storage import Operator
+from kinto_server.storage import Operator, check_trim
 
 COLUMNS = ("id", "last_modified")
 COMPARATORS = {Operator.LT: "<", Operator.GT: ">", Operator.MIN: ">=", Operator.MAX: "<="}
@@ -61,3 +61,59 @@ def column_filter(flt, params, spelling):
     if op is Operator.NOT:
         return f"{column} <> {params.add(value)}" if matches_type else spelling.true
     return f"{column} {COMPARATORS[op]} {params.add(value)}" if matches_type else spelling.false
+
+
+def trim_sql(*, resource_name, parent_id, equal, keep, slack, params, field_text, table="objects"):
+    """The one statement of :meth:`Storage.trim_objects`: once the
+    ``keep + slack + 1``-th newest matching object exists, it deletes those
+    older than the ``keep``-th newest, returning their ids. Both are walks of
+    an index in timestamp order, of ``keep + slack`` entries at most.
+
+    The resource name and the field names are written literally (they come
+    from code, never from a request: checked), so that the planners see
+    the expressions and the condition of the partial indexes built for them;
+    ``field_text(name)`` spells a data field as text, ``table`` the table
+    (with an index hint, for SQLite)."""
+    check_trim(resource_name, equal, keep, slack)
+    scope = " AND ".join(
+        [
+            f"parent_id = {params.add(parent_id)}",
+            f"resource_name = '{resource_name}'",
+            "NOT deleted",
+            *(f"{field_text(name)} = {params.add(value)}" for name, value in equal.items()),
+        ]
+    )
+
+    def nth_newest(offset):
+        return f"SELECT last_modified FROM {table} WHERE {scope} ORDER BY last_modified DESC LIMIT 1 OFFSET {offset}"
+
+    over, kept = nth_newest(params.add(keep + slack)), nth_newest(params.add(keep - 1))
+    return f"DELETE FROM {table} WHERE {scope} AND EXISTS ({over}) AND last_modified < ({kept}) RETURNING id"
+
+
+class SQLTrim:
+    """:meth:`Storage.trim_objects` of the SQL backends, which say how they
+    spell a data field as text (``trim_field_text``), which table (and index
+    hint) the trim reads (``trim_table``), and their ``Params``."""
+
+    params_class = Params
+
+    def trim_field_text(self, name):
+        raise NotImplementedError
+
+    def trim_table(self, resource_name, equal):
+        return "objects"
+
+    def trim_objects(self, *, resource_name, parent_id, equal, keep, slack=0):
+        params = self.params_class()
+        sql = trim_sql(
+            resource_name=resource_name,
+            parent_id=parent_id,
+            equal=equal,
+            keep=keep,
+            slack=slack,
+            params=params,
+            field_text=self.trim_field_text,
+            table=self.trim_table(resource_name, equal),
+        )
+        return [row[0] for row in self._run(sql, params)]

@@ -23,6 +23,7 @@ import ujson
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
 from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage.sql_common import SQLTrim
 from kinto_server.storage.sqlite_sql import Params, dumps, order_and_keyset, register_functions, where_filters
 
 TOMBSTONE_DATA = '{"deleted": true}'
@@ -110,7 +111,18 @@ def _below(uri):
     return {"uri": uri, "low": uri + "/", "high": uri + "0"}  # "0" follows "/"
 
 
-class SQLiteStorage(SQLiteSchema, Storage):
+# The history's trim indexes (migrations/sqlite/storage/0004): named, since
+# SQLite's planner prefers the primary key, which has the same order but
+# makes the trim read every entry of the bucket.
+TRIM_INDEXES = {
+    ("resource_name",): "idx_history_by_resource",
+    ("resource_name", "user_id"): "idx_history_by_resource_and_user",
+}
+
+
+class SQLiteStorage(SQLiteSchema, SQLTrim, Storage):
+    params_class = Params
+
     component = "storage"
 
     def __init__(self, client):
@@ -225,6 +237,13 @@ class SQLiteStorage(SQLiteSchema, Storage):
             key = {"parent_id": parent_id, "resource_name": resource_name, "id": object_id}
             self._run(MARK_DELETED, {**key, "last_modified": stamp})
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
+
+    def trim_field_text(self, name):
+        return f"json_extract(data, '$.{name}')"
+
+    def trim_table(self, resource_name, equal):
+        index = TRIM_INDEXES.get(tuple(equal)) if resource_name == "history" else None
+        return f"objects INDEXED BY {index}" if index else "objects"
 
     def delete_tree(self, *, parent_uri):
         for table in ("objects", "timestamps"):

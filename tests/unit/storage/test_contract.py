@@ -244,3 +244,42 @@ def test_a_rolled_back_sub_request_keeps_what_its_request_did(storage):
     storage.client.finish_request(commit=False)
     storage.client.finish_request(commit=True)
     assert listed(storage) == ["kept"]
+
+
+def history(storage, *names, parent="/buckets/b", **fields):
+    return [
+        storage.create(resource_name="history", parent_id=parent, obj={"id": name, **fields})["id"] for name in names
+    ]
+
+
+def test_trim_waits_for_the_slack_then_keeps_the_newest(storage):
+    trim = {"resource_name": "history", "parent_id": "/buckets/b", "equal": {"resource_name": "record"}}
+    ids = history(storage, "e1", "e2", "e3", "e4", "e5", resource_name="record")
+    history(storage, "elsewhere", parent="/buckets/x", resource_name="record")
+    assert storage.trim_objects(**trim, keep=2, slack=3) == []
+    ids += history(storage, "e6", resource_name="record")
+    assert sorted(storage.trim_objects(**trim, keep=2, slack=3)) == ["e1", "e2", "e3", "e4"]
+    left = storage.list_all(resource_name="history", parent_id="/buckets/b", include_deleted=True)
+    assert [o["id"] for o in left] == ["e6", "e5"]  # Gone for good: no tombstones.
+    assert storage.list_all(resource_name="history", parent_id="/buckets/x")  # Other buckets untouched.
+
+
+def test_trim_counts_only_the_objects_with_every_given_value(storage):
+    alice = history(storage, "a1", "a2", "a3", resource_name="record", user_id="alice")
+    storage.create(
+        resource_name="history", parent_id="/buckets/b", obj={"id": "bob", "resource_name": "record", "user_id": "bob"}
+    )
+    storage.create(
+        resource_name="history", parent_id="/buckets/b", obj={"id": "grp", "resource_name": "group", "user_id": "alice"}
+    )
+    removed = storage.trim_objects(
+        resource_name="history", parent_id="/buckets/b", equal={"resource_name": "record", "user_id": "alice"}, keep=1
+    )
+    assert sorted(removed) == sorted(alice[:2])
+    left = {o["id"] for o in storage.list_all(resource_name="history", parent_id="/buckets/b")}
+    assert left == {alice[2], "bob", "grp"}
+
+
+def test_trim_refuses_names_that_are_not_identifiers(storage):
+    with pytest.raises(ValueError):
+        storage.trim_objects(resource_name="history", parent_id="/buckets/b", equal={"a'b": "x"}, keep=1)
