@@ -43,6 +43,7 @@ def make_config(global_config=None, **raw_settings):
     config.include("kinto_server.views.batch", route_prefix="v1")
     config.include("kinto_server.resources.validation")
     config.include("kinto_server.views.permissions", route_prefix="v1")
+    config.include("kinto_server.views.user_data", route_prefix="v1")
     for name in typed["includes"]:
         config.include(plugins.resolve(name), route_prefix="v1")
     config.include("kinto_server.authentication")

@@ -129,6 +129,8 @@ DEFAULTS = {
     # Password checks (bcrypt) that may fail per client address and window; 0: no bound.
     "account_login_failures_limit": (10, as_int),
     "account_login_failures_window_seconds": (60, as_int),
+    # Who may DELETE /v1/__user_data__/<principal> (nobody by default).
+    "user-data_delete_principals": ([], as_list),
     # Flush plugin (test servers only).
     "flush_endpoint_enabled": (True, as_bool),
     # History plugin: objects (bucket, collection or object URIs) and users

@@ -16,6 +16,8 @@ is found.
 """
 
 import argparse
+import hashlib
+import hmac
 import re
 import sys
 import tempfile
@@ -26,10 +28,11 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import requests  # noqa: E402
 from clients import run_client_suite  # noqa: E402
-from corpus import changes, corpus, operations, record_caching, response_behavior  # noqa: E402
+from corpus import changes, corpus, history_settings, operations, record_caching, response_behavior, user_data  # noqa: E402
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
-from servers import Server  # noqa: E402
+from servers import SECRET, Server  # noqa: E402
+from steps import USERS  # noqa: E402
 
 PROFILE = """
 kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.history kinto.plugins.flush
@@ -43,6 +46,13 @@ kinto.experimental_permissions_endpoint = true
 kinto.experimental_collection_schema_validation = true
 kinto.batch_max_requests = 25
 """
+
+
+def basicauth_id(user):
+    """The user id Basic Auth gives ``user`` on both servers."""
+    digest = hmac.new(SECRET.encode(), USERS[user].encode(), hashlib.sha256).hexdigest()
+    return f"basicauth:{digest}"
+
 
 # Each run: a name, the settings added to PROFILE, the steps replayed.
 RUNS = [
@@ -71,6 +81,20 @@ RUNS = [
         "kinto.record_cache_expires_seconds = 10\nkinto.cb.record_cache_expires_seconds = 20\n"
         "kinto.cb.precise.record_cache_expires_seconds = 40\nkinto.cb_plain_record_cache_expires_seconds = 99",
         record_caching,
+    ),
+    (
+        "history settings",
+        "kinto.history.auto_trim_max_count = 3\nkinto.history.auto_trim_threshold = 1\n"
+        f"kinto.history.exclude_user_ids = {basicauth_id('bob')}\n"
+        "kinto.history.exclude_resources = /buckets/silent /buckets/hs/collections/quiet",
+        history_settings,
+    ),
+    (
+        # Without the history plugin: with it, Kinto 26.5 answers 500 here.
+        "user data",
+        "kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.flush\n"
+        f"kinto.user-data_delete_principals = {basicauth_id('admin')}",
+        lambda: user_data(basicauth_id("bob")),
     ),
 ]
 

@@ -816,6 +816,78 @@ def record_caching():
     ]
 
 
+def history_settings():
+    """The history's settings and snapshots (the run excludes bob, two URIs,
+    and trims to 3 entries per resource name past a threshold of 1)."""
+    C = "/buckets/hs/collections/c"
+    snap = "/buckets/hs/snapshot/collections/c@"
+    return [
+        s("hs root", "GET", "/", auth=None),
+        s("hs bucket", "PUT", "/buckets/hs", {"permissions": {"write": ["system.Authenticated"]}}),
+        s("hs collection", "PUT", C, {}),
+        s("hs excluded collection", "PUT", "/buckets/hs/collections/quiet", {}),
+        s("hs excluded record", "PUT", "/buckets/hs/collections/quiet/records/q", {"data": {}}),
+        s("hs excluded bucket", "PUT", "/buckets/silent", {}),
+        s("hs excluded bucket history", "GET", "/buckets/silent/history"),
+        s("hs r1", "PUT", C + "/records/r1", {"data": {"v": 1}}, save={"t1": "data.last_modified"}),
+        s("hs r1 update", "PATCH", C + "/records/r1", {"data": {"v": 2}}, save={"t2": "data.last_modified"}),
+        s("hs r2 by bob", "PUT", C + "/records/r2", {"data": {"v": 1}}, auth="bob"),
+        s("hs r3", "PUT", C + "/records/r3", {"data": {"v": 1}}, save={"t3": "data.last_modified"}),
+        s("hs r1 delete", "DELETE", C + "/records/r1", save={"t4": "data.last_modified"}),
+        s("hs history before trim", "GET", "/buckets/hs/history?resource_name=record&_fields=action,record_id"),
+        s("hs r4", "PUT", C + "/records/r4", {"data": {"v": 1}}),
+        s("hs history trimmed", "GET", "/buckets/hs/history?_fields=action,record_id,resource_name"),
+        s("hs history trimmed since", "GET", "/buckets/hs/history?_since=0&_fields=action,record_id"),
+        s("hs history head", "HEAD", "/buckets/hs/history"),
+        s("hs snapshot t1", "GET", snap + "{t1}"),
+        s("hs snapshot t2", "GET", snap + "{t2}"),
+        s("hs snapshot t3", "GET", snap + "{t3}"),
+        s("hs snapshot t4", "GET", snap + "{t4}"),
+        s("hs snapshot head", "HEAD", snap + "{t4}"),
+        s("hs snapshot zero", "GET", snap + "0"),
+        s("hs snapshot future", "GET", snap + "99999999999999"),
+        s("hs snapshot querystring", "GET", snap + "{t4}?_limit=1&v=1&_sort=v"),
+        s("hs snapshot bob", "GET", snap + "{t4}", auth="bob"),
+        s("hs snapshot mary", "GET", snap + "{t4}", auth="mary:pw"),
+        s("hs snapshot anonymous", "GET", snap + "{t4}", auth=None),
+        s("hs snapshot missing collection", "GET", "/buckets/hs/snapshot/collections/nope@0"),
+        s("hs snapshot missing bucket", "GET", "/buckets/nope/snapshot/collections/c@0"),
+        s("hs snapshot bad timestamp", "GET", snap + "abc"),
+        s("hs snapshot negative timestamp", "GET", snap + "-1"),
+        s("hs snapshot decimal timestamp", "GET", snap + "1.5"),
+        s("hs snapshot post", "POST", snap + "0", {}),
+        s("hs snapshot invalid bucket id", "GET", "/buckets/a%20b/snapshot/collections/c@0"),
+        s("hs snapshot personal bucket", "GET", "/buckets/default/snapshot/collections/c@0"),
+    ]
+
+
+def user_data(bob):
+    """DELETE /__user_data__/<bob> by an allowed principal (the run allows
+    admin, over Basic Auth). ``bob`` is bob's user id."""
+    alice_write = {"permissions": {"write": [bob], "read": [bob]}}
+    return [
+        s("ud bob bucket", "PUT", "/buckets/ud-bob", {"permissions": {"read": ["system.Authenticated"]}}, auth="bob"),
+        s("ud bob collection", "PUT", "/buckets/ud-bob/collections/c", {}, auth="bob"),
+        s("ud bob record", "PUT", "/buckets/ud-bob/collections/c/records/r", {"data": {}}, auth="bob"),
+        s("ud shared bucket", "PUT", "/buckets/ud-shared", alice_write),
+        s("ud bob's collection there", "PUT", "/buckets/ud-shared/collections/bobs", {}, auth="bob"),
+        s("ud alice's collection", "PUT", "/buckets/ud-shared/collections/alices", {"permissions": {"read": [bob]}}),
+        s("ud group", "PUT", "/buckets/ud-shared/groups/g", {"data": {"members": [bob, "system.Authenticated"]}}),
+        s("ud anonymous", "DELETE", f"/__user_data__/{bob}", auth=None),
+        s("ud alice", "DELETE", f"/__user_data__/{bob}"),
+        s("ud get", "GET", f"/__user_data__/{bob}", auth="admin"),
+        s("ud plural", "DELETE", "/__user_data__", auth="admin"),
+        s("ud delete bob", "DELETE", f"/__user_data__/{bob}", auth="admin"),
+        s("ud bob bucket after", "GET", "/buckets/ud-bob"),
+        s("ud bob records after", "GET", "/buckets/ud-shared/collections?_since=0&_sort=last_modified"),
+        s("ud shared bucket after", "GET", "/buckets/ud-shared"),
+        s("ud alice's collection after", "GET", "/buckets/ud-shared/collections/alices"),
+        s("ud group after", "GET", "/buckets/ud-shared/groups/g"),
+        s("ud bob root after", "GET", "/", auth="bob"),
+        s("ud nobody", "DELETE", "/__user_data__/nobody", auth="admin"),
+    ]
+
+
 def corpus():
     return (
         service()

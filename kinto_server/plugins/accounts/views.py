@@ -194,6 +194,14 @@ def _forget(request, tombstone):
     permission.remove_principal(principal=ACCOUNT_PREFIX + tombstone["id"])
 
 
+def delete_stored_account(request, account_id):
+    """Delete the account and forget it (``__user_data__`` too); return its
+    tombstone. Raise ObjectNotFoundError if there is none."""
+    tombstone = request.registry.storage.delete(resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=account_id)
+    _forget(request, tombstone)
+    return tombstone
+
+
 def _existing(request, account_id, permission):
     """The stored account, after checking the caller may ``permission`` it."""
     if not ACCOUNT_ID.fullmatch(account_id):
@@ -251,8 +259,7 @@ def patch_account(request):
 def delete_account(request):
     account_id = request.matchdict["id"]
     _existing(request, account_id, "write")
-    tombstone = request.registry.storage.delete(resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=account_id)
-    _forget(request, tombstone)
+    tombstone = delete_stored_account(request, account_id)
     return render(request, Outcome(tombstone, None, timestamp=tombstone["last_modified"]))
 
 
