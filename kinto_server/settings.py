@@ -112,6 +112,8 @@ DEFAULTS = {
     "http_host": (None, as_optional_str),
     "http_scheme": (None, as_optional_str),
     "version_json_path": ("version.json", as_str),
+    # How long /__heartbeat__ waits for a backend before reporting it false.
+    "heartbeat_timeout_seconds": (10.0, as_float),
     "experimental_collection_schema_validation": (False, as_bool),
     "experimental_permissions_endpoint": (False, as_bool),
     # Limits on what a request may send (robustness; Kinto has none of these).

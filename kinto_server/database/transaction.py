@@ -2,6 +2,7 @@
 response is a success and rolls it back otherwise, and tries the whole
 request again when PostgreSQL aborted it for a concurrent transaction."""
 
+import contextlib
 import logging
 
 from kinto_server.database import ConcurrentWriteConflict
@@ -31,6 +32,20 @@ def _reset_for_retry(request):
     request.environ.pop(PENDING_EVENTS, None)  # Events of the abandoned attempt.
 
 
+def _start(clients, readonly):
+    """Start every client's transaction; if one cannot start, end those
+    already started (a write turn left taken would block every writer)."""
+    started = []
+    try:
+        for client in clients:
+            client.start_request(readonly)
+            started.append(client)
+    except BaseException:
+        with contextlib.suppress(Exception):  # The start's own error is the one to report.
+            _finish(started, commit=False)
+        raise
+
+
 def transaction_tween_factory(handler, registry):
     clients = list(registry.database_clients)
     if not clients:
@@ -42,8 +57,7 @@ def transaction_tween_factory(handler, registry):
         # batch as a whole is tried again.
         attempts = 1 if request.environ.get(SUBREQUEST) else MAX_ATTEMPTS
         for attempt in range(1, attempts + 1):
-            for client in clients:
-                client.start_request(readonly)
+            _start(clients, readonly)
             try:
                 response = handler(request)
             except BaseException:

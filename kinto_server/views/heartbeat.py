@@ -1,7 +1,18 @@
 """Service probes: ``__heartbeat__``, ``__lbheartbeat__``, ``__version__``
-and ``contribute.json``."""
+and ``contribute.json``.
+
+``__heartbeat__`` asks every backend at once and waits at most
+``heartbeat_timeout_seconds`` (Kinto's setting, 10 s): a backend that has not
+answered by then is reported false (503). Each backend is asked from its own
+thread (:class:`Prober`), so that a hung backend holds one thread, not one
+per probe: while its previous check still hangs, it is reported false at
+once.
+"""
 
 import os
+import queue
+import threading
+import time
 
 import ujson
 from cornice import Service
@@ -23,10 +34,53 @@ def _healthy(backend):
         return False
 
 
+class Prober:
+    """Runs one backend's heartbeat in a thread of its own (started in the
+    process that first needs it: threads do not survive a fork)."""
+
+    def __init__(self, backend):
+        self.backend = backend  # A function returning the backend.
+        self._lock = threading.Lock()
+        self._pending = None  # (answered, answer) of the check in progress
+        self._queue = None
+        self._pid = None
+
+    def start(self):
+        """Ask now; return a function that waits for the answer until a
+        deadline (``time.monotonic()``), False past it."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._queue, self._pid, self._pending = queue.SimpleQueue(), os.getpid(), None
+                threading.Thread(target=self._serve, args=(self._queue,), name="heartbeat", daemon=True).start()
+            if self._pending is None:  # Else the previous check still hangs: wait on it.
+                self._pending = (threading.Event(), [False])
+                self._queue.put(self._pending)
+            answered, answer = self._pending
+
+        def wait(deadline):
+            return answered.wait(max(deadline - time.monotonic(), 0)) and answer[0]
+
+        return wait
+
+    def _serve(self, requests):
+        while True:
+            answered, answer = requests.get()
+            answer[0] = _healthy(self.backend())
+            with self._lock:
+                if self._pending is not None and self._pending[0] is answered:
+                    self._pending = None
+            answered.set()
+
+
+BACKENDS = ("storage", "permission", "cache")
+
+
 @heartbeat.get()
 def get_heartbeat(request):
     registry = request.registry
-    status = {name: _healthy(getattr(registry, name)) for name in ("storage", "permission", "cache")}
+    deadline = time.monotonic() + registry.settings["heartbeat_timeout_seconds"]
+    waits = {name: registry.heartbeat_probers[name].start() for name in BACKENDS}
+    status = {name: wait(deadline) for name, wait in waits.items()}
     return json_response(status, status=200 if all(status.values()) else 503)
 
 
@@ -58,5 +112,7 @@ def get_contribute(request):
 
 
 def includeme(config):
+    registry = config.registry
+    registry.heartbeat_probers = {name: Prober(lambda name=name: getattr(registry, name)) for name in BACKENDS}
     for service in (heartbeat, lbheartbeat, version, contribute):
         config.add_cornice_service(service)

@@ -1,6 +1,8 @@
 """Root, probes, redirects, CORS, service-wide headers and error format."""
 
 import json
+import threading
+import time
 
 from tests.support import ALICE, assert_error, user_id
 
@@ -29,6 +31,37 @@ def test_root_url_follows_http_host_setting(make_app):
 def test_heartbeats(app):
     assert app.get("/v1/__heartbeat__").json == {"storage": True, "permission": True, "cache": True}
     assert app.get("/v1/__lbheartbeat__").json == {}
+
+
+def test_a_hung_backend_fails_the_heartbeat_within_the_timeout(make_app, monkeypatch):
+    app = make_app(**{"kinto.heartbeat_timeout_seconds": "0.3"})
+    registry = app.app.registry
+    release = threading.Event()
+    monkeypatch.setattr(registry.permission, "heartbeat", lambda: release.wait(30))
+    threads_before = threading.active_count()
+    try:
+        for _ in range(3):  # The second and third find the first check still hanging.
+            started = time.monotonic()
+            response = app.get("/v1/__heartbeat__", status=503)
+            assert time.monotonic() - started < 3
+            assert response.json == {"storage": True, "permission": False, "cache": True}
+        assert threading.active_count() - threads_before <= 3  # One prober per backend, not one per request.
+    finally:
+        release.set()
+    deadline = time.monotonic() + 5
+    while app.get("/v1/__heartbeat__", expect_errors=True).status_code != 200:
+        assert time.monotonic() < deadline, "the backend answered again but the heartbeat did not recover"
+        time.sleep(0.05)
+
+
+def test_a_failing_backend_fails_the_heartbeat_at_once(make_app, monkeypatch):
+    app = make_app()
+
+    def broken():
+        raise ConnectionError("no route to the database")
+
+    monkeypatch.setattr(app.app.registry.storage, "heartbeat", broken)
+    assert app.get("/v1/__heartbeat__", status=503).json == {"storage": False, "permission": True, "cache": True}
 
 
 def test_version_without_file_is_404(make_app):
