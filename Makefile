@@ -16,11 +16,11 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(SERVE_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached]'
 	touch $@
 
 $(TEST_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql,test]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached,test]'
 	touch $@ $(SERVE_STAMP)
 
 install: $(SERVE_STAMP)  ## Create .venv and install the server.
@@ -31,9 +31,11 @@ serve: $(SERVE_STAMP)  ## Serve config/kinto.ini (127.0.0.1:8888); INI=... for a
 migrate: $(SERVE_STAMP)  ## Create or upgrade the PostgreSQL schema of config/postgresql.ini (INI=...).
 	$(VENV)/bin/kinto_server migrate --ini $(if $(filter config/kinto.ini,$(INI)),config/postgresql.ini,$(INI))
 
-test: $(TEST_STAMP)  ## Set up PostgreSQL and its test database, then run the whole test suite.
+test: $(TEST_STAMP)  ## Set up PostgreSQL and its test database, Redis, memcached and Chromium, then run the whole test suite.
 	@bash .ci/ensure-postgresql || { [ "$$CI" != "true" ] && echo "PostgreSQL could not be set up: its tests will be skipped."; }
 	@bash .ci/ensure-chromium || { [ "$$CI" != "true" ] && echo "Chromium could not be installed: the browser tests will be skipped."; }
+	@bash .ci/ensure-redis || { [ "$$CI" != "true" ] && echo "Redis could not be set up: its tests will be skipped."; }
+	@bash .ci/ensure-memcached || { [ "$$CI" != "true" ] && echo "memcached could not be set up: its tests will be skipped."; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Coverage's tracer makes the suite 1.7x slower (schemathesis: 44 -> 73 s):
@@ -41,6 +43,8 @@ test: $(TEST_STAMP)  ## Set up PostgreSQL and its test database, then run the wh
 coverage: $(TEST_STAMP)  ## The whole test suite with a coverage report (slower than make test).
 	@bash .ci/ensure-postgresql || { [ "$$CI" != "true" ] && echo "PostgreSQL could not be set up: its tests will be skipped."; }
 	@bash .ci/ensure-chromium || { [ "$$CI" != "true" ] && echo "Chromium could not be installed: the browser tests will be skipped."; }
+	@bash .ci/ensure-redis || { [ "$$CI" != "true" ] && echo "Redis could not be set up: its tests will be skipped."; }
+	@bash .ci/ensure-memcached || { [ "$$CI" != "true" ] && echo "memcached could not be set up: its tests will be skipped."; }
 	$(VENV)/bin/pytest --cov=kinto_server --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)  ## Check style with ruff.

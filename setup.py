@@ -26,6 +26,10 @@ setup(
     ],
     extras_require={
         "postgresql": ["psycopg2-binary>=2.9"],
+        # The shared cache backends (kinto.cache_backend = redis / memcached):
+        # the Redis project's client, and Pinterest's pure-Python memcached one.
+        "redis": ["redis>=5"],
+        "memcached": ["pymemcache>=4"],
         "test": [
             "pytest>=8",
             "pytest-cov>=5",

@@ -42,6 +42,8 @@ REGISTERED = {
         "permission": "kinto_server.permission.postgresql:PostgreSQLPermission",
         "cache": "kinto_server.cache.postgresql:PostgreSQLCache",
     },
+    "redis": {"cache": "kinto_server.cache.redis:RedisCache"},
+    "memcached": {"cache": "kinto_server.cache.memcached:MemcachedCache"},
 }
 
 

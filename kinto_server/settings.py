@@ -91,6 +91,12 @@ DEFAULTS = {
     "permission_url": ("", as_str),
     "cache_backend": ("memory", as_str),
     "cache_url": ("", as_str),
+    # Shared caches (redis, memcached), with Kinto's names.
+    "cache_hosts": ("", as_str),
+    "cache_prefix": ("", as_str),
+    "cache_pool_size": (25, as_int),
+    "cache_pool_timeout": (30, as_int),
+    "cache_socket_timeout_seconds": (5.0, as_float),
     "userid_hmac_secret": ("", as_str),
     "default_bucket_hmac_secret": ("", as_str),
     "bucket_create_principals": (["system.Authenticated"], as_list),

@@ -88,3 +88,35 @@ def database_client():
         pytest.skip(reason)
     client.execute(f"TRUNCATE {TABLES}")
     return client
+
+
+# The shared caches: Redis's database 15 on the machine's server, and a
+# memcached of the tests' own (.ci/ensure-redis and .ci/ensure-memcached,
+# run by `make test`, start them).
+REDIS_URL = os.environ.get("KINTO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+MEMCACHED_HOSTS = os.environ.get("KINTO_TEST_MEMCACHED_HOSTS", "127.0.0.1:11311")
+CACHE_BACKENDS = [*BACKENDS, "redis", "memcached"]
+
+
+def cache_settings(name):
+    """The settings of a server whose cache is ``name`` (redis or memcached)."""
+    if name == "redis":
+        return {"kinto.cache_backend": "redis", "kinto.cache_url": REDIS_URL}
+    return {"kinto.cache_backend": "memcached", "kinto.cache_hosts": MEMCACHED_HOSTS}
+
+
+def shared_cache(name, settings=None):
+    """A flushed Redis or memcached cache (to close); skip (fail in CI) if its
+    server is down."""
+    from kinto_server import backends
+    from kinto_server.settings import load
+
+    cache = backends.load("cache", load({**cache_settings(name), **(settings or {})}, environ={}))
+    if not cache.heartbeat():
+        cache.close()
+        reason = f"{name} does not answer at {REDIS_URL if name == 'redis' else MEMCACHED_HOSTS}"
+        if IN_CI:
+            pytest.fail(f"{name} tests are mandatory in CI: {reason}")
+        pytest.skip(reason)
+    cache.flush()
+    return cache

@@ -33,7 +33,7 @@ class MemoryCache(Cache):
     def delete(self, key):
         with self._lock:
             entry = self._values.pop(key, None)
-        return entry[1] if entry is not None else None
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
     def flush(self):
         with self._lock:
