@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-history-trim compat
+.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-metrics-cost bench-history-trim compat
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,11 +16,11 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(SERVE_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql,redis,memcached]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring]'
 	touch $@
 
 $(TEST_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql,redis,memcached,test]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,test]'
 	touch $@ $(SERVE_STAMP)
 
 install: $(SERVE_STAMP)  ## Create .venv and install the server.
@@ -75,7 +75,10 @@ bench-stream: $(TEST_STAMP)  ## Change stream: write-to-arrival latency at 1/100
 	$(PYTHON) bench/stream.py --backend $(or $(BACKEND),sqlite) --duration $(or $(DURATION),5) --rounds $(or $(ROUNDS),3)
 
 bench-write-cost: $(TEST_STAMP)  ## What the change stream's log costs on POST and batch writes, with the plugin vs without (BACKEND=sqlite|memory|postgresql).
-	$(PYTHON) bench/write_cost.py --backend $(or $(BACKEND),sqlite) --rounds $(or $(ROUNDS),3)
+	$(PYTHON) bench/plugin_cost.py --plugin stream --backend $(or $(BACKEND),sqlite) --rounds $(or $(ROUNDS),3)
+
+bench-metrics-cost: $(TEST_STAMP)  ## What metrics cost GET one record and POST: the same server with and without PLUGIN (prometheus|statsd; BACKEND=sqlite|memory|postgresql).
+	$(PYTHON) bench/plugin_cost.py --plugin $(or $(PLUGIN),prometheus) --backend $(or $(BACKEND),sqlite) --rounds $(or $(ROUNDS),5)
 
 bench-history-trim: $(TEST_STAMP)  ## A record write with the history trimmed to 1,000 entries, in a bucket whose history holds 1,000,000 more vs one holding the 1,000 (BACKEND=postgresql|sqlite).
 	@bash .ci/ensure-postgresql || true

@@ -30,6 +30,8 @@ setup(
         # the Redis project's client, and Pinterest's pure-Python memcached one.
         "redis": ["redis>=5"],
         "memcached": ["pymemcache>=4"],
+        # kinto.plugins.prometheus: the Prometheus project's client (its multiprocess mode serves workers).
+        "monitoring": ["prometheus-client>=0.20"],
         "test": [
             "pytest>=8",
             "pytest-cov>=5",

@@ -34,6 +34,7 @@ def make_config(global_config=None, **raw_settings):
     config.include("kinto_server.request")
     config.include("cornice")
     config.include("kinto_server.errors")
+    config.include("kinto_server.metrics")
     config.include("kinto_server.middleware")
     config.include("kinto_server.events")
     config.include("kinto_server.backends")

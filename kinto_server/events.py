@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass, field
 
 from kinto_server.environ_keys import PARENT_PENDING_EVENTS, PENDING_EVENTS
+from kinto_server.metrics import timed_listener
 from kinto_server.settings import ConfigurationError, as_list
 
 logger = logging.getLogger(__name__)
@@ -112,4 +113,5 @@ def _listener(config, name):
 
 def includeme(config):
     for name in as_list(config.registry.settings.get("event_listeners", "")):
-        config.add_subscriber(_listener(config, name), AfterResourceChanged)
+        listener = timed_listener(config.registry, f"listeners.{name}", _listener(config, name))
+        config.add_subscriber(listener, AfterResourceChanged)

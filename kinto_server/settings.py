@@ -118,6 +118,13 @@ DEFAULTS = {
     "http_host": (None, as_optional_str),
     "http_scheme": (None, as_optional_str),
     "version_json_path": ("version.json", as_str),
+    # Metrics (prometheus and statsd plugins): the URL ids that label requests.
+    "metrics_matchdict_fields": (["bucket_id", "collection_id", "group_id", "record_id"], as_list),
+    "prometheus_prefix": ("kinto", as_str),
+    "prometheus_disabled_metrics": ([], as_list),
+    "prometheus_histogram_buckets": (["0.01", "0.05", "0.1", "0.5", "1.0", "3.0", "6.0", "Inf"], as_list),
+    "prometheus_created_metrics_enabled": (True, as_bool),
+    "statsd_url": (None, as_optional_str),
     # How long /__heartbeat__ waits for a backend before reporting it false.
     "heartbeat_timeout_seconds": (10.0, as_float),
     "experimental_collection_schema_validation": (False, as_bool),

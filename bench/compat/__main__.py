@@ -28,7 +28,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 import requests  # noqa: E402
 from clients import run_client_suite  # noqa: E402
-from corpus import changes, corpus, history_settings, operations, record_caching, response_behavior, user_data  # noqa: E402
+from corpus import changes, corpus, counters, history_settings, operations, record_caching, response_behavior, user_data  # noqa: E402
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
 from servers import SECRET, Server  # noqa: E402
@@ -95,6 +95,12 @@ RUNS = [
         "kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.flush\n"
         f"kinto.user-data_delete_principals = {basicauth_id('admin')}",
         lambda: user_data(basicauth_id("bob")),
+    ),
+    (
+        "counters",
+        "kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.history"
+        " kinto.plugins.counters",
+        counters,
     ),
 ]
 

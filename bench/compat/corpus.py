@@ -888,6 +888,24 @@ def user_data(bob):
     ]
 
 
+def counters():
+    """GET /__counters__ (the run includes kinto.plugins.counters and the history)."""
+    C = "/buckets/cnt/collections/c"
+    return [
+        s("counters empty", "GET", "/__counters__", auth=None),
+        s("counters bucket", "PUT", "/buckets/cnt", {}),
+        s("counters collection", "PUT", C, {}),
+        s("counters record 1", "PUT", C + "/records/r1", {"data": {}}),
+        s("counters record 2", "PUT", C + "/records/r2", {"data": {}}),
+        s("counters group", "PUT", "/buckets/cnt/groups/g", {"data": {"members": []}}),
+        s("counters record deleted", "DELETE", C + "/records/r1"),
+        s("counters", "GET", "/__counters__", auth=None),
+        s("counters authenticated", "GET", "/__counters__"),
+        s("counters head", "HEAD", "/__counters__"),
+        s("counters post", "POST", "/__counters__", {}),
+    ]
+
+
 def corpus():
     return (
         service()

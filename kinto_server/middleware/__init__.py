@@ -1,4 +1,5 @@
-"""Pyramid tweens wrapping every request, outermost first: the operator's
+"""Pyramid tweens wrapping every request, outermost first: the metrics of
+the whole request (when a metrics plugin is on), the operator's
 service-wide headers (Backoff, end-of-service Alert: on every answer,
 preflights and redirects included), CORS, URL normalisation, body size
 limit, then the service state (end of service passed, Accept, read-only),
@@ -14,10 +15,12 @@ SERVICE_STATE = "kinto_server.middleware.service_state.service_state_tween_facto
 LIMITS = "kinto_server.middleware.limits.body_size_tween_factory"
 AFTER_COMMIT = "kinto_server.events.after_commit_tween_factory"
 TRANSACTION = "kinto_server.database.transaction.transaction_tween_factory"
+METRICS = "kinto_server.metrics.metrics_tween_factory"
 
 
 def includeme(config):
-    config.add_tween(SERVICE_HEADERS, under=INGRESS)
+    config.add_tween(METRICS, under=INGRESS)
+    config.add_tween(SERVICE_HEADERS, under=METRICS)
     config.add_tween(CORS, under=SERVICE_HEADERS)
     config.add_tween(REDIRECTS, under=CORS)
     config.add_tween(LIMITS, under=REDIRECTS, over=SERVICE_STATE)

@@ -6,6 +6,9 @@ ALIASES = {
     "kinto.plugins.accounts": "kinto_server.plugins.accounts",
     "kinto.plugins.history": "kinto_server.plugins.history",
     "kinto.plugins.flush": "kinto_server.plugins.flush",
+    "kinto.plugins.counters": "kinto_server.plugins.counters",
+    "kinto.plugins.prometheus": "kinto_server.plugins.prometheus",
+    "kinto.plugins.statsd": "kinto_server.plugins.statsd",
     "kinto_changes": "kinto_server.plugins.changes",
 }
 

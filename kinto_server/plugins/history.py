@@ -31,6 +31,7 @@ from cornice import Service
 
 from kinto_server.errors import ERRORS, NO_MESSAGE, cornice_errors_to_response, http_error, invalid_parameters
 from kinto_server.events import ResourceChanged
+from kinto_server.metrics import timed_listener
 from kinto_server.resources import lists
 from kinto_server.resources.target import Target, ref_from_matchdict
 from kinto_server.resources.tree import (
@@ -222,7 +223,7 @@ def _excluded_resource(uri):
 
 
 def includeme(config):
-    config.add_subscriber(record_change, ResourceChanged)
+    config.add_subscriber(timed_listener(config.registry, "plugins.history", record_change), ResourceChanged)
     config.add_cornice_service(history)
     config.add_cornice_service(snapshot)
     settings = config.registry.settings

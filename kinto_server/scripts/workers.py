@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import time
 
 RESTART_DELAY = 1.0
@@ -70,8 +71,31 @@ def share_stream_socket(listen, max_streams):
     return stream_sock
 
 
+@contextlib.contextmanager
+def shared_metrics_folder():
+    """A ``PROMETHEUS_MULTIPROC_DIR`` for the workers (unless one is set):
+    each writes its metrics there, and whichever answers ``/__metrics__``
+    sums them all, those of workers that died included (their counts are
+    part of the totals). Set before any worker imports the Prometheus
+    client; removed at the end."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="kinto-server-metrics-") as folder:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
 def serve(load_app, options, workers, stream_listen=None, max_streams=10000):
     """Run ``workers`` processes serving ``load_app()`` until SIGTERM/SIGINT."""
+    with shared_metrics_folder():
+        return _serve(load_app, options, workers, stream_listen, max_streams)
+
+
+def _serve(load_app, options, workers, stream_listen, max_streams):
     sock = listening_socket(options)
     stream_sock = share_stream_socket(stream_listen, max_streams) if stream_listen else None
     host, port = sock.getsockname()[:2]

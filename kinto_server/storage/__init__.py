@@ -191,6 +191,12 @@ class Storage(Backend, abc.ABC):
         """
 
     @abc.abstractmethod
+    def count_by_resource(self, *, resource_names):
+        """``{resource_name: (live objects, tombstones)}`` over every parent,
+        for the names among ``resource_names`` that have any (the counters
+        plugin)."""
+
+    @abc.abstractmethod
     def trim_objects(self, *, resource_name, parent_id, equal, keep, slack=0):
         """Once more than ``keep + slack`` live objects here have the values of
         ``equal`` (``{field: string}``, top-level fields named like Python

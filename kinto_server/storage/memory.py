@@ -215,6 +215,15 @@ class MemoryStorage(Storage):
             ]
             return [self._delete_one(siblings, object_id) for object_id in doomed]
 
+    def count_by_resource(self, *, resource_names):
+        counts = {}
+        with self._lock:
+            for (resource_name, _), siblings in self._siblings.items():
+                if resource_name in resource_names and (siblings.objects or siblings.tombstones):
+                    live, tombstones = counts.get(resource_name, (0, 0))
+                    counts[resource_name] = (live + len(siblings.objects), tombstones + len(siblings.tombstones))
+        return counts
+
     def trim_objects(self, *, resource_name, parent_id, equal, keep, slack=0):
         check_trim(resource_name, equal, keep, slack)
         with self._lock:

@@ -46,7 +46,7 @@ from kinto_server.database.postgresql import Prepared
 from kinto_server.errors import BackendUnavailable
 from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import order_and_keyset, where_filters
-from kinto_server.storage.sql_common import Params, SQLTrim, dumps
+from kinto_server.storage.sql_common import Params, SharedSQLQueries, dumps
 
 CLOCK = "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
 TOMBSTONE_DATA = '{"deleted": true}'
@@ -215,7 +215,7 @@ def _requested(obj):
     return requested if valid else 0
 
 
-class PostgreSQLStorage(PostgreSQLSchema, SQLTrim, Storage):
+class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
     component = "storage"
 
     def __init__(self, client):

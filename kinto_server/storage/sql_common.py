@@ -91,8 +91,9 @@ def trim_sql(*, resource_name, parent_id, equal, keep, slack, params, field_text
     return f"DELETE FROM {table} WHERE {scope} AND EXISTS ({over}) AND last_modified < ({kept}) RETURNING id"
 
 
-class SQLTrim:
-    """:meth:`Storage.trim_objects` of the SQL backends, which say how they
+class SharedSQLQueries:
+    """The storage methods the SQL backends run alike (``trim_objects``,
+    ``count_by_resource``); they say how they
     spell a data field as text (``trim_field_text``), which table (and index
     hint) the trim reads (``trim_table``), and their ``Params``."""
 
@@ -117,3 +118,20 @@ class SQLTrim:
             table=self.trim_table(resource_name, equal),
         )
         return [row[0] for row in self._run(sql, params)]
+
+    def count_by_resource(self, *, resource_names):
+        params = self.params_class()
+        return counts_from_rows(self._run(count_by_resource_sql(resource_names, params), params))
+
+
+def count_by_resource_sql(resource_names, params):
+    names = ", ".join(params.add(name) for name in resource_names)
+    return f"SELECT resource_name, deleted, count(*) FROM objects WHERE resource_name IN ({names}) GROUP BY 1, 2"
+
+
+def counts_from_rows(rows):
+    counts = {}
+    for resource_name, deleted, count in rows:
+        live, tombstones = counts.get(resource_name, (0, 0))
+        counts[resource_name] = (live, tombstones + count) if deleted else (live + count, tombstones)
+    return counts

@@ -23,7 +23,7 @@ import ujson
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
 from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
-from kinto_server.storage.sql_common import SQLTrim
+from kinto_server.storage.sql_common import SharedSQLQueries
 from kinto_server.storage.sqlite_sql import Params, dumps, order_and_keyset, register_functions, where_filters
 
 TOMBSTONE_DATA = '{"deleted": true}'
@@ -120,7 +120,7 @@ TRIM_INDEXES = {
 }
 
 
-class SQLiteStorage(SQLiteSchema, SQLTrim, Storage):
+class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
     params_class = Params
 
     component = "storage"

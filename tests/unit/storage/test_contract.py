@@ -283,3 +283,14 @@ def test_trim_counts_only_the_objects_with_every_given_value(storage):
 def test_trim_refuses_names_that_are_not_identifiers(storage):
     with pytest.raises(ValueError):
         storage.trim_objects(resource_name="history", parent_id="/buckets/b", equal={"a'b": "x"}, keep=1)
+
+
+def test_count_by_resource_counts_every_parent(storage):
+    create(storage, "a")
+    create(storage, "b")
+    storage.delete(resource_name=R, parent_id=P, object_id="b")
+    storage.create(resource_name=R, parent_id="/buckets/b/collections/other", obj={"id": "c"})
+    storage.create(resource_name="bucket", parent_id="", obj={"id": "b"})
+    storage.create(resource_name="group", parent_id="/buckets/b", obj={"id": "g"})
+    counts = storage.count_by_resource(resource_names=["record", "bucket", "collection"])
+    assert counts == {"record": (2, 1), "bucket": (1, 0)}

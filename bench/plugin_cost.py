@@ -1,14 +1,24 @@
-"""What the change stream's log costs on writes: POST one record and a batch
-of 25 creates, on one server with the stream plugin and one without, taking
-turns; prints the medians and the median of the paired ratios.
+"""What a plugin costs the requests it measures or logs: the same server
+with and without it, taking turns; prints the medians and the median of the
+paired ratios.
 
-    python bench/write_cost.py --backend sqlite --rounds 3   # make bench-write-cost
+    python bench/plugin_cost.py --plugin stream --backend sqlite      # make bench-write-cost
+    python bench/plugin_cost.py --plugin prometheus --backend sqlite  # make bench-metrics-cost
+
+- ``stream``: the change stream's log, on writes (POST one record, a batch
+  of 25 creates), no stream open;
+- ``prometheus`` and ``statsd``: the metrics, on GET one record (the
+  cheapest request, where they weigh most) and POST one record;
+- ``none``: two identical servers, the same scenarios: the ratio the bench
+  reads when there is no difference (its noise).
 """
 
 import argparse
+import socket
 import statistics
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import requests
@@ -20,6 +30,8 @@ from scenarios import ALICE, _batch_body  # noqa: E402
 from servers import BENCH_PROFILE, Server, ensure_wrk, free_port  # noqa: E402
 
 WRITES = "/v1/buckets/bench/collections/writes/records"
+RECORD = WRITES + "/one"
+GET = f'wrk.headers["Authorization"] = "{ALICE}"\n'
 
 
 def post_script(body):
@@ -31,30 +43,52 @@ def post_script(body):
     )
 
 
+def statsd_sink():
+    """A StatsD agent's socket, drained by a thread of this process (as an
+    agent would read them); returns its port."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+
+    def drain():
+        while True:
+            sink.recv(65536)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return sink.getsockname()[1]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plugin", choices=("stream", "prometheus", "statsd", "none"), default="stream")
     parser.add_argument("--backend", choices=("memory", "sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="turns per scenario (default: %(default)s)")
     args = parser.parse_args(argv)
     ensure_wrk()
-    streaming = (
+    post = post_script('{"data": {"title": "x"}}')
+    if args.plugin == "stream":
+        plugin, extra = "kinto_server.plugins.stream", f"kinto.changes.stream.listen = 127.0.0.1:{free_port()}\n"
+        scenarios = {
+            "POST one record": (WRITES, post),
+            "batch of 25 creates": ("/v1/batch", post_script(_batch_body())),
+        }
+    else:
+        plugin = f"kinto.plugins.{args.plugin}" if args.plugin != "none" else ""
+        extra = f"kinto.statsd_url = udp://127.0.0.1:{statsd_sink()}\n" if args.plugin == "statsd" else ""
+        scenarios = {"GET one record": (RECORD, GET), "POST one record": (WRITES, post)}
+    with_plugin = (
         BENCH_PROFILE.replace(
             "kinto.includes = kinto.plugins.default_bucket",
-            "kinto.includes = kinto.plugins.default_bucket kinto_server.plugins.stream",
+            f"kinto.includes = kinto.plugins.default_bucket {plugin}",
         )
-        + f"kinto.changes.stream.listen = 127.0.0.1:{free_port()}\n"
+        + extra
     )
     with tempfile.TemporaryDirectory() as workdir:
         servers = {
             "without": Server("ours", args.backend, workdir, profile=BENCH_PROFILE),
-            "with": Server("ours", args.backend, workdir, profile=streaming),
+            "with": Server("ours", args.backend, workdir, profile=with_plugin),
         }
-        servers["with"].name, servers["with"].database = "ours-stream", "bench_ours_stream"
-        scenarios = {
-            "POST one record": (WRITES, post_script('{"data": {"title": "x"}}')),
-            "batch of 25 creates": ("/v1/batch", post_script(_batch_body())),
-        }
+        servers["with"].name, servers["with"].database = f"ours-{args.plugin}", f"bench_ours_{args.plugin}"
         try:
             for server in servers.values():
                 server.start()
@@ -62,7 +96,8 @@ def main(argv=None):
                 http.headers["Authorization"] = ALICE
                 for path in ("/v1/buckets/bench", "/v1/buckets/bench/collections/writes"):
                     http.put(server.url + path).raise_for_status()
-            print(f"ours on {args.backend}, no stream open: with the stream plugin (its change log) vs without")
+                http.put(server.url + RECORD, json={"data": {"title": "x"}}).raise_for_status()
+            print(f"ours on {args.backend}: with {plugin} vs without")
             for name, (path, script) in scenarios.items():
                 runs = {kind: [] for kind in servers}
                 for _ in range(args.rounds):
