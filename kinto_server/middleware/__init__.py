@@ -1,5 +1,5 @@
-"""Pyramid tweens wrapping every request, outermost first: the metrics of
-the whole request (when a metrics plugin is on), the operator's
+"""Pyramid tweens wrapping every request, outermost first: its log line
+(``request.summary``) and metrics (when a metrics plugin is on), the operator's
 service-wide headers (Backoff, end-of-service Alert: on every answer,
 preflights and redirects included), CORS, URL normalisation, body size
 limit, then the service state (end of service passed, Accept, read-only),
@@ -16,10 +16,12 @@ LIMITS = "kinto_server.middleware.limits.body_size_tween_factory"
 AFTER_COMMIT = "kinto_server.events.after_commit_tween_factory"
 TRANSACTION = "kinto_server.database.transaction.transaction_tween_factory"
 METRICS = "kinto_server.metrics.metrics_tween_factory"
+REQUEST_LOG = "kinto_server.logs.request_log_tween_factory"
 
 
 def includeme(config):
-    config.add_tween(METRICS, under=INGRESS)
+    config.add_tween(REQUEST_LOG, under=INGRESS)
+    config.add_tween(METRICS, under=REQUEST_LOG)
     config.add_tween(SERVICE_HEADERS, under=METRICS)
     config.add_tween(CORS, under=SERVICE_HEADERS)
     config.add_tween(REDIRECTS, under=CORS)

@@ -55,7 +55,9 @@ def cmd_start(args):
     import configparser
 
     import waitress
-    from pyramid.paster import get_app, setup_logging
+    from pyramid.paster import get_app
+
+    from kinto_server.logs import setup_logging
 
     if args.workers < 1:
         print("--workers must be at least 1.", file=sys.stderr)

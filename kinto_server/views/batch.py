@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import colander
 from cornice import Service
 
+from kinto_server import logs
 from kinto_server.database import ConcurrentWriteConflict
 from kinto_server.environ_keys import PARENT_PENDING_EVENTS, PENDING_EVENTS, SUBREQUEST
 from kinto_server.errors import cornice_errors_to_response, invalid_parameters
@@ -175,8 +176,11 @@ def post_batch(request):
     # Computed once here, and reused by the sub-requests with the same credentials.
     request.__dict__.setdefault("principals", request.principals)
     responses = []
-    for sub in request.validated["body"]["requests"]:
+    subs = request.validated["body"]["requests"]
+    logs.note_batch_size(request.environ, len(subs))
+    for sub in subs:
         subrequest = build_subrequest(request, sub)
+        logs.log_subrequest(request.environ, subrequest)
         response = request.invoke_subrequest(subrequest, use_tweens=True)
         if getattr(response, "retry_request", False):
             raise ConcurrentWriteConflict("a sub-request conflicted with a concurrent transaction")
