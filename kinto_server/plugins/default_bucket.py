@@ -3,14 +3,18 @@ bucket, whose id is derived from their user id, created on first use along
 with any collection named under it.
 
 The id is Kinto's: the HMAC-SHA256 of the user id keyed by
-``default_bucket_hmac_secret`` (``userid_hmac_secret`` when unset, as in
-Kinto), its first 32 hex digits shaped as a UUID, so data moved from Kinto
-keeps its default buckets.
+``default_bucket_hmac_secret``, its first 32 hex digits shaped as a UUID,
+so data moved from Kinto keeps its default buckets. As in Kinto 26.5, that
+secret defaults to the empty string (not to ``userid_hmac_secret``, as its
+docs say): the ids are then predictable, which the start-up warns about;
+setting it on an existing deployment moves every user's default bucket.
 
 Anyone who can compute that id could create the bucket before its owner
 does and read what the owner then writes in it: a default bucket whose ACEs
 do not give its owner ``write`` is never served (403).
 """
+
+import logging
 
 from kinto_server import events
 from kinto_server.authentication import hmac_digest
@@ -21,10 +25,18 @@ from kinto_server.storage import ObjectExistsError
 
 DEFAULT = "default"
 
+logger = logging.getLogger(__name__)
+
 
 class DefaultBucket:
     def __init__(self, settings):
-        self.secret = settings["default_bucket_hmac_secret"] or settings["userid_hmac_secret"]
+        self.secret = settings["default_bucket_hmac_secret"]
+        if not self.secret:
+            logger.warning(
+                "kinto.default_bucket_hmac_secret is empty (Kinto's default): anyone can compute the "
+                "default bucket id of a user id. Set it on a new deployment; on one moved from Kinto, "
+                "setting it moves every user's default bucket."
+            )
 
     def bucket_id(self, user_id):
         digest = hmac_digest(self.secret, user_id)[:32]

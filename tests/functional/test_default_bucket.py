@@ -2,12 +2,12 @@ import hashlib
 import hmac
 import uuid
 
-from tests.support import ALICE, BOB, SECRET, assert_error, user_id
+from tests.support import ALICE, BOB, assert_error, user_id
 
 
-def expected_bucket_id(uid, secret=SECRET):
-    """Kinto's derivation; without ``default_bucket_hmac_secret``, keyed by
-    ``userid_hmac_secret`` as in Kinto (never by an empty, public key)."""
+def expected_bucket_id(uid, secret=""):
+    """Kinto 26.5's derivation: keyed by ``default_bucket_hmac_secret``, the
+    empty string when unset (not ``userid_hmac_secret``)."""
     digest = hmac.new(secret.encode(), uid.encode(), hashlib.sha256).hexdigest()
     return str(uuid.UUID(digest[:32]))
 
