@@ -16,11 +16,11 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(SERVE_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,openid]'
 	touch $@
 
 $(TEST_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,test]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,openid,test]'
 	touch $@ $(SERVE_STAMP)
 
 install: $(SERVE_STAMP)  ## Create .venv and install the server.

@@ -32,6 +32,9 @@ setup(
         "memcached": ["pymemcache>=4"],
         # kinto.plugins.prometheus: the Prometheus project's client (its multiprocess mode serves workers).
         "monitoring": ["prometheus-client>=0.20"],
+        # kinto.plugins.openid with an audience: JWT access tokens checked against
+        # the provider's JWKS (signatures, expiry, audience: not code to write ourselves).
+        "openid": ["pyjwt[crypto]>=2.8"],
         "test": [
             "pytest>=8",
             "pytest-cov>=5",

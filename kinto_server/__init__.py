@@ -29,6 +29,9 @@ def make_config(global_config=None, **raw_settings):
     registry.permission_entries_extra = []
     registry.authentication_sources = dict(authentication.SOURCES)
     registry.implicit_authentication_sources = []  # plugins' sources, asked before the configured ones
+    registry.openid_sources = {}  # OpenID Connect providers by policy name
+    registry.user_profiles = False  # GET /v1/ shows the user's "profile" (OpenID plugin)
+    registry.openapi_security_schemes = {}  # plugins' authentication methods in /v1/__api__
     registry.config_file = config_file.describe((global_config or {}).get("__file__"))
 
     config.include("kinto_server.request")

@@ -12,10 +12,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from kinto_server.errors import BackendUnavailable
 from kinto_server.resources.access import base_principals
 from kinto_server.settings import ConfigurationError
 
 BASICAUTH_PREFIX = "basicauth:"
+BASIC_CHALLENGE = 'Basic realm="Realm"'
 
 
 def hmac_digest(secret, message):
@@ -48,6 +50,9 @@ class BasicAuthSource:
     def __init__(self, settings):
         self.secret = settings["userid_hmac_secret"]
 
+    def challenge(self):
+        return BASIC_CHALLENGE
+
     def user_id(self, request):
         credentials = basic_credentials(request)
         if credentials is None:
@@ -59,6 +64,7 @@ class BasicAuthSource:
 class Identity:
     user_id: str | None
     policy: str | None = None
+    profile: dict | None = None  # what an identity provider says of the user (OpenID Connect)
 
 
 class SecurityPolicy:
@@ -79,9 +85,16 @@ class SecurityPolicy:
             return cached
         identity = Identity(None)
         for source in self.sources:
-            user_id = source.user_id(request)
-            if user_id is not None:
-                identity = Identity(user_id, source.name)
+            try:
+                found = source.user_id(request)
+            except BackendUnavailable:
+                # Answered with a 503; what reads the identity afterwards
+                # (logs, metrics) sees an anonymous caller, not the failure again.
+                request.__dict__["_kinto_identity"] = identity
+                raise
+            if found is not None:
+                # A source gives a user id, or an Identity when it knows more.
+                identity = found if isinstance(found, Identity) else Identity(found, source.name)
                 break
         request.__dict__["_kinto_identity"] = identity
         return identity
@@ -105,7 +118,37 @@ def request_principals(request):
     return frozenset(base) | request.registry.permission.get_user_principals(user_ids=base)
 
 
+def challenges(request):
+    """The ``WWW-Authenticate`` values of a 401: one per configured policy
+    that has one, in the order of ``multiauth.policies``, as Kinto sends them."""
+    values = []
+    for source in request.registry.authentication_challengers:
+        value = source.challenge()
+        if request.__dict__.get("_kinto_token_refused") and not value.startswith("Basic "):
+            # RFC 6750: say that the bearer token sent was refused.
+            value += ', error="invalid_token"'
+        if value not in values:
+            values.append(value)
+    return values
+
+
 SOURCES = {"basicauth": BasicAuthSource}
+# Policies named by the class of their ``multiauth.policy.<name>.use`` (the
+# name is the user's choice): class name -> "module:factory(registry, name, settings)".
+POLICY_CLASSES = {"OpenIDConnectPolicy": "kinto_server.plugins.openid:source_for"}
+
+
+def _policy_source(registry, settings, name):
+    use = str(settings.get(f"multiauth.policy.{name}.use", ""))
+    class_name = use.rpartition(".")[2].rpartition(":")[2]
+    if class_name in POLICY_CLASSES:
+        module_name, _, factory = POLICY_CLASSES[class_name].partition(":")
+        module = __import__(module_name, fromlist=[factory])
+        return getattr(module, factory)(registry, name, settings)
+    source_class = registry.authentication_sources.get(name)
+    if source_class is None:
+        raise ConfigurationError(f"Unknown authentication policy {name!r} in multiauth.policies")
+    return source_class(settings)
 
 
 def includeme(config):
@@ -113,11 +156,9 @@ def includeme(config):
     # Asked first: plugins' own credentials, valid only where they say (the
     # change stream's tickets).
     sources = list(config.registry.implicit_authentication_sources)
-    for name in settings["multiauth.policies"]:
-        source_class = config.registry.authentication_sources.get(name)
-        if source_class is None:
-            raise ConfigurationError(f"Unknown authentication policy {name!r} in multiauth.policies")
-        sources.append(source_class(settings))
+    configured = [_policy_source(config.registry, settings, name) for name in settings["multiauth.policies"]]
+    sources.extend(configured)
+    config.registry.authentication_challengers = [s for s in configured if hasattr(s, "challenge")]
     if "basicauth" in settings["multiauth.policies"]:
         config.registry.capabilities["basicauth"] = {
             "description": "Very basic authentication sessions. Not for production use.",

@@ -181,7 +181,8 @@ def backend_unavailable_view(exc, request):
     return json_error(
         503,
         ERRORS.BACKEND,
-        "Service temporary unavailable due to overloading or maintenance, please retry later.",
+        getattr(exc, "public_message", None)
+        or "Service temporary unavailable due to overloading or maintenance, please retry later.",
         headers={"Retry-After": retry_after},
     )
 

@@ -24,15 +24,27 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent)]
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent.parent)]
 
 import requests  # noqa: E402
 from clients import run_client_suite  # noqa: E402
-from corpus import changes, corpus, counters, history_settings, operations, record_caching, response_behavior, user_data  # noqa: E402
+from corpus import (  # noqa: E402
+    changes,
+    corpus,
+    counters,
+    history_settings,
+    openid,
+    operations,
+    record_caching,
+    response_behavior,
+    user_data,
+)
 from known import explain  # noqa: E402
 from normalise import differences, normalise  # noqa: E402
 from servers import SECRET, Server  # noqa: E402
 from steps import USERS  # noqa: E402
+
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OpenIDProvider  # noqa: E402
 
 PROFILE = """
 kinto.includes = kinto.plugins.default_bucket kinto.plugins.accounts kinto.plugins.history kinto.plugins.flush
@@ -105,6 +117,19 @@ RUNS = [
 ]
 
 
+def openid_run(provider):
+    """The run of kinto.plugins.openid, against the loopback provider."""
+    settings = (
+        "kinto.includes = kinto.plugins.openid kinto.plugins.default_bucket\n"
+        "multiauth.policies = auth0 basicauth\n"
+        "multiauth.policy.auth0.use = kinto.plugins.openid.OpenIDConnectPolicy\n"
+        f"multiauth.policy.auth0.issuer = {provider.issuer}\n"
+        f"multiauth.policy.auth0.client_id = {CLIENT_ID}\n"
+        f"multiauth.policy.auth0.client_secret = {CLIENT_SECRET}"
+    )
+    return ("openid", settings, lambda: openid(provider))
+
+
 def profile(settings):
     """PROFILE with the run's settings, which replace PROFILE's lines of
     the same keys (an ini file cannot hold a key twice)."""
@@ -163,9 +188,11 @@ def main():
     backends = ("memory", "sqlite", "postgresql") if args.backend == "all" else (args.backend,)
     problems = 0
     summary = []
+    provider = OpenIDProvider().start()
+    runs = [*RUNS, openid_run(provider)]
     with tempfile.TemporaryDirectory() as workdir:
         for backend in backends:
-            for name, settings, steps in RUNS if args.stage in ("replay", "all") else ():
+            for name, settings, steps in runs if args.stage in ("replay", "all") else ():
                 count, differing, unexplained, known = replay(
                     backend, (name, settings), steps(), args.only, args.show_known, workdir
                 )

@@ -5,7 +5,10 @@ build on. Steps only read what earlier steps wrote, so the corpus can grow
 by appending to any group.
 """
 
-from steps import Step
+import urllib.parse
+
+import requests
+from steps import Flow, Step
 
 ORIGIN = {"Origin": "http://app.example"}
 JSON = {"Content-Type": "application/json"}
@@ -903,6 +906,115 @@ def counters():
         s("counters authenticated", "GET", "/__counters__"),
         s("counters head", "HEAD", "/__counters__"),
         s("counters post", "POST", "/__counters__", {}),
+    ]
+
+
+def openid(provider):
+    """kinto.plugins.openid with the provider ``auth0`` (tests/oidc_provider.py,
+    on loopback): Bearer tokens, the login and token endpoints, the dance."""
+    callback = urllib.parse.quote("http://localhost:3000/#tokens=", safe="")
+    login = f"/openid/auth0/login?callback={callback}&scope=openid+email"
+    token, expired = provider.issue_token(), provider.issue_token(expires_in=-10)
+    bob, uncached = provider.issue_token({"sub": "bob"}), provider.issue_token({"sub": "carol"})
+
+    def bearer(value):
+        return {"Authorization": f"Bearer {value}"}
+
+    def login_state(session, base):
+        answer = session.get(base + login, allow_redirects=False, timeout=10)
+        return answer.headers["Location"]
+
+    def at_provider(location):
+        """The provider consents at once and sends the browser back."""
+        return requests.get(location, allow_redirects=False, timeout=10).headers["Location"]
+
+    def dance(session, base, saved):
+        back = at_provider(login_state(session, base))
+        saved["token_url"] = back
+        return session.get(back, allow_redirects=False, timeout=10)
+
+    def state_reused(session, base, saved):
+        return session.get(saved["token_url"], allow_redirects=False, timeout=10)
+
+    def with_state(query):
+        def flow(session, base, saved):
+            state = urllib.parse.parse_qs(urllib.parse.urlsplit(login_state(session, base)).query)["state"][0]
+            return session.get(f"{base}/openid/auth0/token?state={state}&{query}", allow_redirects=False, timeout=10)
+
+        return flow
+
+    def refused(session, base, saved):
+        provider.refuse = "access_denied"
+        try:
+            return dance(session, base, saved)
+        finally:
+            provider.refuse = None
+
+    def provider_down(session, base, saved):
+        provider.stop()
+        try:
+            return session.get(base + "/", headers=bearer(uncached), timeout=10)
+        finally:
+            provider.start()
+
+    T = "/openid/auth0/token"
+    return [
+        s("openid root anonymous", "GET", "/", auth=None),
+        s("openid root bearer", "GET", "/", auth=None, headers=bearer(token)),
+        s("openid root bearer again", "GET", "/", auth=None, headers=bearer(token)),
+        s("openid root lowercase scheme", "GET", "/", auth=None, headers={"Authorization": f"bearer {token}"}),
+        s("openid root basic auth profile", "GET", "/"),
+        s("openid root expired token", "GET", "/", auth=None, headers=bearer(expired)),
+        s("openid root garbage token", "GET", "/", auth=None, headers=bearer("garbage")),
+        s("openid buckets expired token", "GET", "/buckets", auth=None, headers=bearer(expired)),
+        s("openid buckets anonymous", "GET", "/buckets", auth=None),
+        s("openid bucket create", "PUT", "/buckets/oid", {}, auth=None, headers=bearer(token)),
+        s("openid bucket read", "GET", "/buckets/oid", auth=None, headers=bearer(token)),
+        s("openid bucket other user", "GET", "/buckets/oid", auth=None, headers=bearer(bob)),
+        s("openid default bucket", "GET", "/buckets/default", auth=None, headers=bearer(token)),
+        s(
+            "openid batch",
+            "POST",
+            "/batch",
+            {"requests": [{"method": "GET", "path": "/buckets/oid"}]},
+            auth=None,
+            headers=bearer(token),
+        ),
+        s("openid login no query", "GET", "/openid/auth0/login", auth=None),
+        s("openid login not a URL", "GET", "/openid/auth0/login?callback=notaurl&scope=openid", auth=None),
+        s("openid login untrusted", "GET", "/openid/auth0/login?callback=http://evil.com/&scope=openid", auth=None),
+        s(
+            "openid login userinfo in URL",
+            "GET",
+            "/openid/auth0/login?callback=http://localhost:3000@evil.com/&scope=openid",
+            auth=None,
+        ),
+        s("openid login scopes", "GET", login.replace("openid+email", "openid+offline_access+zzz"), auth=None),
+        s("openid login prompt", "GET", login + "&prompt=login", auth=None),
+        s("openid login prompt none", "GET", login + "&prompt=none", auth=None),
+        s("openid login unknown provider", "GET", "/openid/nope/login", auth=None),
+        s("openid login basicauth provider", "GET", login.replace("auth0", "basicauth"), auth=None),
+        s("openid login", "GET", login, auth=None),
+        s("openid login POST", "POST", login, {}, auth=None),
+        s("openid token no query", "GET", T, auth=None),
+        s("openid token state only", "GET", T + "?state=x", auth=None),
+        s("openid token code only", "GET", T + "?code=c", auth=None),
+        s("openid token code and error", "GET", T + "?state=x&code=c&error=e", auth=None),
+        s("openid token invalid state", "GET", T + "?state=x&code=c", auth=None),
+        s("openid token invalid state error", "GET", T + "?state=x&error=access_denied", auth=None),
+        s("openid token unknown provider", "GET", "/openid/nope/token", auth=None),
+        Flow("openid dance", "GET", T, auth=None, flow=dance),
+        Flow("openid dance state reused", "GET", T, auth=None, flow=state_reused),
+        Flow("openid dance refused", "GET", T, auth=None, flow=refused),
+        Flow(
+            "openid token error forwarded",
+            "GET",
+            T,
+            auth=None,
+            flow=with_state("error=access_denied&error_description=No+way"),
+        ),
+        Flow("openid token bad code", "GET", T, auth=None, flow=with_state("code=forged")),
+        Flow("openid provider down", "GET", "/", auth=None, flow=provider_down),
     ]
 
 

@@ -23,7 +23,13 @@ KNOWN = [
     (r"^contribute$", r".", "contribute.json describes this project"),
     (r"invalid JSON", r"^body\.(message|details\[0\]\.description)$", "the JSON parser's own wording"),
     (r"^list buckets _limit huge$", r"description|message", "the value is echoed as sent; Kinto rounds it"),
+    (
+        r"^openid .* (expired|garbage) token$",
+        r"^header www-authenticate$",
+        'a refused Bearer token is named: error="invalid_token" (RFC 6750)',
+    ),
     (r".", r"^header www-authenticate$", "one challenge; Kinto repeats it once per policy"),
+    (r"^openid provider down$", r".", "an identity provider that cannot be reached is a 503 (Kinto: 500)"),
     (
         r"^list records (default sort|sort unknown field|_limit zero|_since.*|_before|_to|304)$",
         r"^body\.data|^header etag-is$",

@@ -10,6 +10,7 @@ are listed under a made-up ``etag-is`` header.
 
 import json
 import re
+from urllib.parse import quote
 
 IGNORED_HEADERS = {"date", "server", "connection", "keep-alive", "transfer-encoding", "via"}
 # Comma-separated lists whose order carries no meaning.
@@ -27,6 +28,9 @@ TIMESTAMP = re.compile(r"(?<![\d.])1[5-9]\d{11}(?![\d.])")
 # e.g. a history entry's target, which Kinto and we time differently).
 OBJECT_TIMESTAMP = re.compile(r"body\.data(\[\d+\])?\.last_modified$")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# OpenID login: the random state, and the tokens a callback receives (base64).
+OAUTH_STATE = re.compile(r"state=[0-9a-f]{16,}")
+ENCODED_TOKENS = re.compile(r"[A-Za-z0-9%+/=]{200,}")
 
 
 # Lists kept in sets by Kinto, whose order means nothing; ``read`` and
@@ -55,6 +59,9 @@ class Placeholders:
 
     def text(self, value):
         value = value.replace(self.base_url, "<server>")
+        value = value.replace(quote(self.base_url, safe=""), "<server>")
+        value = OAUTH_STATE.sub("state=<state>", value)
+        value = ENCODED_TOKENS.sub("<tokens>", value)
         for saved, name in self.saved.items():
             value = value.replace(saved, f"<{name}>")
         value = HTTP_DATE.sub("<date>", value)

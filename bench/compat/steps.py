@@ -75,3 +75,14 @@ def _extract(response, source):
         else:
             return None
     return value
+
+
+@dataclass
+class Flow(Step):
+    """A step of several requests (a login dance): ``flow(session, base_url,
+    saved)`` sends them and returns the answer compared."""
+
+    flow: object = None
+
+    def send(self, session, base_url, saved):
+        return self.flow(session, base_url, saved)

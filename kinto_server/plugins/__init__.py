@@ -9,6 +9,7 @@ ALIASES = {
     "kinto.plugins.counters": "kinto_server.plugins.counters",
     "kinto.plugins.prometheus": "kinto_server.plugins.prometheus",
     "kinto.plugins.statsd": "kinto_server.plugins.statsd",
+    "kinto.plugins.openid": "kinto_server.plugins.openid",
     "kinto_changes": "kinto_server.plugins.changes",
 }
 

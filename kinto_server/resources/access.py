@@ -65,10 +65,12 @@ class Access:
 def forbidden(request):
     """401 for an anonymous caller, 403 for an authenticated one."""
     if request.authenticated_userid is None:
+        from kinto_server.authentication import challenges  # (it imports this module)
+
         return http_error(
             401,
             ERRORS.MISSING_AUTH_TOKEN,
             "Please authenticate yourself to use this endpoint.",
-            headers={"WWW-Authenticate": 'Basic realm="Realm"'},
+            headers=[("WWW-Authenticate", value) for value in challenges(request)],
         )
     return http_error(403, ERRORS.FORBIDDEN, FORBIDDEN_MESSAGE)

@@ -134,9 +134,9 @@ def openapi_document(registry, server_url):
         "paths": paths,
         "components": {
             "schemas": {"Error": ERROR},
-            "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
+            "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}, **registry.openapi_security_schemes},
         },
-        "security": [{"basicAuth": []}, {}],
+        "security": [{"basicAuth": []}, *({name: []} for name in registry.openapi_security_schemes), {}],
     }
 
 

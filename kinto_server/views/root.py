@@ -37,6 +37,8 @@ def get_hello(request):
     user_id = request.authenticated_userid
     if user_id is not None:
         user = {"id": user_id, "principals": sorted(request.principals)}
+        if request.registry.user_profiles:
+            user["profile"] = request.identity.profile or {}
         default_bucket = request.registry.default_bucket
         if default_bucket is not None:
             user["bucket"] = default_bucket.bucket_id(user_id)

@@ -7,7 +7,7 @@ of the stored hash: no password is ever kept, and changing the password (or
 deleting the account) makes the old entries useless at once.
 """
 
-from kinto_server.authentication import basic_credentials, hmac_digest
+from kinto_server.authentication import BASIC_CHALLENGE, basic_credentials, hmac_digest
 from kinto_server.errors import ERRORS, http_error
 from kinto_server.plugins.accounts.passwords import check_password
 from kinto_server.plugins.accounts.throttle import LoginThrottle
@@ -27,6 +27,9 @@ class AccountSource:
         self.throttle = LoginThrottle(
             settings["account_login_failures_limit"], settings["account_login_failures_window_seconds"]
         )
+
+    def challenge(self):
+        return BASIC_CHALLENGE
 
     def user_id(self, request):
         credentials = basic_credentials(request)
