@@ -146,7 +146,11 @@ class Server:
             url = f"{PG_ADMIN_URL}/{self.database}" if suffix else _recreate_database(self.database)
             kinds = {"storage": "postgresql", "permission": "postgresql", "cache": "postgresql"}
         if self.backend == "sqlite":
-            url = f"sqlite://{self.workdir}/{self.name}.sqlite"
+            path = self.workdir / f"{self.name}.sqlite"
+            url = f"sqlite://{path}"
+            # Each start from an empty database, as PostgreSQL's (recreated above).
+            for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                leftover.unlink(missing_ok=True)
             kinds = {"storage": "sqlite", "permission": "sqlite", "cache": "sqlite"}
         if self.kind == "kinto":
             kinds = {role: f"kinto.core.{role}.{kind}" for role, kind in kinds.items()}

@@ -61,12 +61,12 @@ class Placeholders:
         value = value.replace(self.base_url, "<server>")
         value = value.replace(quote(self.base_url, safe=""), "<server>")
         value = OAUTH_STATE.sub("state=<state>", value)
-        value = ENCODED_TOKENS.sub("<tokens>", value)
         for saved, name in self.saved.items():
             value = value.replace(saved, f"<{name}>")
         value = HTTP_DATE.sub("<date>", value)
         value = ISO_DATE.sub("<iso-date>", value)
         value = TOKEN.sub("_token=<token>", value)
+        value = ENCODED_TOKENS.sub("<tokens>", value)  # after _token=, which is one too
         value = TIMESTAMP.sub("<t>", value)
         return UUID.sub(lambda m: self._number("id", m.group()), value)
 
