@@ -8,15 +8,21 @@ the label values (``|s``, as Kinto: unique users...), observed values as
 gauges (``|g``).
 
 The protocol is a few lines of text: written here, no dependency. A
-request's lines go in one datagram, sent when the request ends (or once
-they fill a datagram): one system call per request, not one per metric.
-Sending never blocks nor fails a request: a datagram that cannot be sent
-is dropped.
+request only queues its lines; a thread of the process sends what was
+queued every ``SEND_SECONDS`` (0.1 s), packed in datagrams of up to 1,400
+bytes: a few system calls per second and a few wake-ups of the agent, not
+one per metric (Kinto) nor one per request. Sending never blocks nor fails
+a request: a datagram that cannot be sent is dropped, and so are the
+oldest lines if the sender falls behind by ``MAX_PENDING`` blocks.
 """
 
+import atexit
+import collections
 import contextlib
+import os
 import socket
 import threading
+import weakref
 from urllib.parse import urlparse
 
 from kinto_server.metrics import request_labels, user_labels
@@ -35,6 +41,8 @@ def _with_labels(key, labels):
 
 
 DATAGRAM_BYTES = 1400  # Within an Ethernet MTU.
+SEND_SECONDS = 0.1
+MAX_PENDING = 100_000  # blocks of lines (a request's, or one line)
 
 
 class StatsDService:
@@ -44,32 +52,44 @@ class StatsDService:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_DGRAM)
         self.socket.setblocking(False)
-        self._local = threading.local()
+        # deque appends and pops are atomic: requests queue without a lock.
+        self._pending = collections.deque(maxlen=MAX_PENDING)
         self._requests = {}  # (label values, status) -> the fixed parts of the request's lines
         self._users = {}  # (user id, policy) -> the users and authentication lines
+        self._closed = threading.Event()
+        self._start_sender()
+        # A worker forked from a process that built the app gets its own sender.
+        os.register_at_fork(after_in_child=_restart_in_child(self))
+        atexit.register(_flush_at_exit(self))
 
-    def _send(self, line):
-        lines = getattr(self._local, "lines", None)
-        if lines is None:
-            lines = self._local.lines = []
-        lines.append(line)
-        if len(lines) > 20:  # Outside requests (listeners...), or a long one: a datagram's worth.
+    def _start_sender(self):
+        self._sender = threading.Thread(target=self._send_loop, name="statsd-sender", daemon=True)
+        self._sender.start()
+
+    def _send_loop(self):
+        while not self._closed.wait(SEND_SECONDS):
             self.flush()
 
+    def _send(self, line):
+        self._pending.append(line)
+
     def flush(self):
-        """Send this thread's pending lines, one datagram (or a few)."""
-        lines = getattr(self._local, "lines", None)
-        if not lines:
-            return
-        self._local.lines = []
+        """Send what is queued, packed in datagrams of up to DATAGRAM_BYTES."""
+        pending = self._pending
         datagram, size = [], 0
-        for line in lines:
-            if datagram and size + len(line) + 1 > DATAGRAM_BYTES:
-                self._sendto("\n".join(datagram))
-                datagram, size = [], 0
-            datagram.append(line)
-            size += len(line) + 1
-        self._sendto("\n".join(datagram))
+        while pending:
+            try:
+                block = pending.popleft()
+            except IndexError:  # emptied by another flush meanwhile
+                break
+            for part in (block,) if len(block) <= DATAGRAM_BYTES else block.split("\n"):
+                if datagram and size + len(part) + 1 > DATAGRAM_BYTES:
+                    self._sendto("\n".join(datagram))
+                    datagram, size = [], 0
+                datagram.append(part)
+                size += len(part) + 1
+        if datagram:
+            self._sendto("\n".join(datagram))
 
     def _sendto(self, text):
         with contextlib.suppress(OSError):  # Best effort: never a failed request.
@@ -117,16 +137,38 @@ class StatsDService:
 
     def request_done(self, names, values, status, seconds, size, user):
         summary, duration, length = self._request_lines(names, values, status)
-        lines = getattr(self._local, "lines", None)
-        if lines is None:
-            lines = self._local.lines = []
-        lines += (summary, f"{duration}{seconds * 1000:.3f}|ms", f"{length}{size}|g")
+        lines = [summary, f"{duration}{seconds * 1000:.3f}|ms", f"{length}{size}|g"]
         if user is not None:
             lines += self._user_lines(user)
-        self.flush()
+        self._pending.append("\n".join(lines))
 
     def close(self):
+        self._closed.set()
+        self.flush()
         self.socket.close()
+
+
+def _restart_in_child(service):
+    ref = weakref.ref(service)
+
+    def restart():
+        found = ref()
+        if found is not None and not found._closed.is_set():
+            found._pending.clear()  # the parent sends its own
+            found._start_sender()
+
+    return restart
+
+
+def _flush_at_exit(service):
+    ref = weakref.ref(service)
+
+    def flush():
+        found = ref()
+        if found is not None and not found._closed.is_set():
+            found.flush()
+
+    return flush
 
 
 def service_from_url(url):

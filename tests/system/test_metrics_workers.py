@@ -1,6 +1,7 @@
 """/v1/__metrics__ with ``kinto_server start --workers 2``: whichever worker
 answers, the counts are those of both."""
 
+import contextlib
 import json
 import os
 import time
@@ -14,6 +15,7 @@ from tests.system.servers import ServerProcess, session, write_ini
 from tests.system.test_workers import wait_for
 
 pytestmark = pytest.mark.system
+CLOSE = {"Connection": "close"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -84,13 +86,49 @@ def test_every_worker_reports_the_requests_of_both(server):
     def probe(_):
         with session() as http:
             for _ in range(25):
-                assert http.get(f"{server.url}/__lbheartbeat__").status_code == 200
+                # A new connection each time: the workers take turns accepting them.
+                assert http.get(f"{server.url}/__lbheartbeat__", headers=CLOSE).status_code == 200
 
     with ThreadPoolExecutor(8) as pool:  # Concurrent connections: both workers take some.
         list(pool.map(probe, range(8)))
     expected = 8 * 25 + 1  # And the start-up probe's request.
     counts = reported(server, session(), expected)
     assert counts == [expected] * 10
+    # Each worker writes its file a second after it starts, then every second.
+    wait_for(lambda: sum(shares(server.metrics_folder).values()) == expected)
     per_worker = shares(server.metrics_folder)
     assert len(per_worker) == 2 and all(per_worker.values()), per_worker  # Both served some.
     assert sum(per_worker.values()) == expected
+
+
+def test_statsd_lines_of_every_worker_reach_the_agent(tmp_path):
+    import socket
+
+    agent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    agent.bind(("127.0.0.1", 0))
+    agent.settimeout(1.0)
+    extra = f"kinto.statsd_url = udp://127.0.0.1:{agent.getsockname()[1]}\n"
+    url = f"sqlite://{tmp_path}/statsd.sqlite"
+    ini, port = write_ini(tmp_path, url, name="statsd", extra=extra, includes="kinto.plugins.statsd")
+    process = ServerProcess(ini, port, tmp_path / "statsd.log", workers=2)
+    try:
+        wait_for(lambda: len(process.worker_pids()) == 2)
+
+        def probe(_):
+            with session() as http:
+                for _ in range(25):
+                    assert http.get(f"{process.url}/__lbheartbeat__").status_code == 200
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(probe, range(8)))
+        lines = []
+        with contextlib.suppress(TimeoutError):
+            while True:  # until a second passes without a datagram
+                datagram = agent.recv(65536).decode()
+                assert len(datagram) <= 1400
+                lines += datagram.split("\n")
+    finally:
+        process.stop()
+        agent.close()
+    summaries = [line for line in lines if line.startswith("kinto.request_summary:") and "lbheartbeat" in line]
+    assert len(summaries) == 8 * 25 + 1  # and the start-up probe's
