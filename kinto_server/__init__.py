@@ -49,13 +49,16 @@ def make_config(global_config=None, **raw_settings):
     config.include("kinto_server.views.permissions", route_prefix="v1")
     config.include("kinto_server.views.user_data", route_prefix="v1")
     for name in typed["includes"]:
-        config.include(plugins.resolve(name), route_prefix="v1")
+        plugins.include(config, name)
     config.include("kinto_server.authentication")
     config.include("kinto_server.views.openapi", route_prefix="v1")
     from kinto_server.request import adopt_request_extensions
 
     adopt_request_extensions(config)
     _warn_about_secrets(typed)
+    for key, close in settings.unknown_settings(raw_settings):
+        hint = f" (did you mean {close}?)" if close else ""
+        logger.warning("Unknown setting %s%s: it is ignored.", key, hint)
     return config
 
 

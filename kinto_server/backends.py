@@ -19,7 +19,7 @@ import importlib
 import logging
 
 from kinto_server.errors import BackendUnavailable
-from kinto_server.settings import ConfigurationError
+from kinto_server.settings import ConfigurationError, SchemaOutdated
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +143,7 @@ def _check_schemas(backends):
             continue
         if todo:
             names = ", ".join(str(m) for m in todo)
-            raise ConfigurationError(
-                f"The {role} database schema is not up to date ({names}): run `kinto_server migrate`."
-            )
+            raise SchemaOutdated(role, names)
 
 
 def includeme(config):

@@ -7,13 +7,27 @@ underscores. Each key is converted by an explicit converter; a value that
 cannot be converted stops the start-up with a clear message.
 """
 
+import difflib
 import os
+import re
 
 PREFIX = "kinto."
 
 
 class ConfigurationError(ValueError):
     """A setting has a value the server cannot use."""
+
+
+class SchemaOutdated(ConfigurationError):
+    """A database schema needs ``kinto_server migrate``."""
+
+    def __init__(self, role, pending, ini=None):
+        command = "kinto_server migrate" + (f" --ini {ini}" if ini else "")
+        super().__init__(f"The {role} database schema is not up to date ({pending}): run `{command}`")
+        self.role, self.pending = role, pending
+
+    def for_ini(self, ini):
+        return SchemaOutdated(self.role, self.pending, ini)
 
 
 def as_bool(value):
@@ -177,6 +191,85 @@ DEFAULTS = {
 }
 
 
+# What each converter expects, for the message of a value it refuses.
+EXPECTED = {
+    as_bool: "true or false",
+    as_int: "an integer",
+    as_float: "a number",
+    as_optional_int: "an integer, or none",
+}
+
+# Kinto 26.5's settings that this server reads under other names or not at
+# all (sentry, newrelic, profiler...): never "unknown".
+KINTO_SETTINGS = frozenset(
+    [
+        "backoff_percentage",
+        "cache_max_size_bytes",
+        "error_info_link",
+        "event_listeners",
+        "explicit_permissions",
+        "id_generator",
+        "initialization_sequence",
+        "json_renderer",
+        "multiauth.authorization_policy",
+        "multiauth.groupfinder",
+        "newrelic_config",
+        "newrelic_env",
+        "profiler_dir",
+        "profiler_enabled",
+        "project_version",
+        "sentry_breadcrumbs_min_level",
+        "sentry_dsn",
+        "sentry_env",
+        "sentry_events_min_level",
+        "settings_prefix",
+        "statsd_backend",
+        "statsd_prefix",
+        "tm.annotate_user",
+        "trailing_slash_redirect_enabled",
+        "trailing_slash_redirect_ttl_seconds",
+        "transaction_per_request",
+        "version_prefix_redirect_enabled",
+        "version_prefix_redirect_ttl_seconds",
+        "storage_max_backlog",
+        "storage_pool_maxconn",
+        "permission_pool_size",
+        "permission_max_overflow",
+        "permission_pool_recycle",
+        "permission_pool_timeout",
+        "permission_max_backlog",
+        "cache_max_overflow",
+        "cache_pool_recycle",
+        "cache_max_backlog",
+        "storage_strict_json",
+        "logging_renderer",
+    ]
+)
+# Families of names: per-resource principals, per-bucket or per-collection
+# cache expiries, each listener's and each policy's options, plugins' own.
+KNOWN_PATTERNS = re.compile(
+    r"^(\w+_(create|read|write)_principals"
+    r"|.+_record_cache_(expires|maximum_expires)_seconds|.+\.record_cache_(expires|maximum_expires)_seconds"
+    r"|event_listeners\..+|multiauth\..+|changes\..+|history\..+|attachment\..+|signer\..+|emailer\..+)$"
+)
+
+
+def unknown_settings(raw_settings):
+    """``(key, closest known key or None)`` for each ``kinto.*`` key that no
+    part of the server (nor Kinto) reads: a typo would otherwise go unseen."""
+    known = set(DEFAULTS) | KINTO_SETTINGS
+    found = []
+    for key in raw_settings:
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :]
+        if name in known or KNOWN_PATTERNS.match(name):
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
+        found.append((key, PREFIX + close[0] if close else None))
+    return found
+
+
 def _environment_value(name, environ):
     env_name = name.upper().replace(".", "_")
     for candidate in ("KINTO_" + env_name, env_name):
@@ -206,5 +299,7 @@ def load(raw_settings, environ=None):
         try:
             settings[name] = convert(value)
         except (TypeError, ValueError) as error:
-            raise ConfigurationError(f"Invalid value for setting {PREFIX}{name}: {error}") from None
+            expected = EXPECTED.get(convert)
+            detail = f"{value!r} (expected {expected})" if expected else str(error)
+            raise ConfigurationError(f"Invalid value for setting {PREFIX}{name}: {detail}") from None
     return settings

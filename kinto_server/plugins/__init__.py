@@ -1,5 +1,9 @@
 """Optional features, switched on by listing them in ``kinto.includes``."""
 
+import logging
+
+logger = logging.getLogger(__name__)
+
 # Kinto's plugin names, accepted so that existing ini files work.
 ALIASES = {
     "kinto.plugins.default_bucket": "kinto_server.plugins.default_bucket",
@@ -14,5 +18,30 @@ ALIASES = {
 }
 
 
+# Kinto's plugins this server does not have yet: a warning, not a failed start.
+NOT_YET = {
+    "kinto.plugins.admin": "Kinto's admin page",
+    "kinto_attachment": "files attached to records",
+}
+
+
 def resolve(name):
     return ALIASES.get(name, name)
+
+
+def include(config, name):
+    """Include the plugin ``name`` of ``kinto.includes`` under /v1."""
+    from kinto_server.settings import ConfigurationError
+
+    if name in NOT_YET and resolve(name) == name:
+        logger.warning("kinto.includes: %s (%s) is not available in this server yet; left out.", name, NOT_YET[name])
+        return
+    module = resolve(name)
+    try:
+        config.include(module, route_prefix="v1")
+    except ModuleNotFoundError as error:
+        if error.name is None or not module.startswith(error.name):
+            raise  # A module the plugin itself needs.
+        raise ConfigurationError(
+            f"kinto.includes: no plugin {name!r} (module {error.name} not found; is it installed?)"
+        ) from None

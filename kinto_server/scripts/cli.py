@@ -2,6 +2,8 @@
 ``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
 
 import argparse
+import configparser
+import errno
 import secrets
 import sys
 from pathlib import Path
@@ -10,6 +12,31 @@ from kinto_server import __version__, backends
 from kinto_server.backends import ROLES
 
 TEMPLATE = Path(__file__).with_name("kinto.ini.template")
+
+
+class CommandError(Exception):
+    """A mistake the user can fix: printed as one line, exit code 1."""
+
+
+def _read_ini(path):
+    """The parsed ini file at ``path``, or a CommandError saying what is wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise CommandError(f"No such configuration file: {path} (write one with `kinto_server init --ini {path}`)")
+    if path.is_dir():
+        raise CommandError(f"Cannot read {path}: it is a folder")
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with path.open(encoding="utf-8") as text:
+            parser.read_file(text)
+    except PermissionError:
+        raise CommandError(f"Cannot read {path}: permission denied") from None
+    except (configparser.Error, UnicodeDecodeError) as error:
+        first = str(error).strip().splitlines()[0]
+        raise CommandError(f"{path} is not a valid ini file: {first}") from None
+    if not parser.has_section("app:main"):
+        raise CommandError(f"{path} has no [app:main] section")
+    return parser
 
 
 def cmd_init(args):
@@ -52,7 +79,6 @@ SERVER_DEFAULTS = {"connection_limit": "1000", "channel_timeout": "30"}
 def cmd_start(args):
     """Serve the ini's application with waitress, as ``pserve`` would, with
     the port optionally overridden, in one process or several."""
-    import configparser
 
     import waitress
     from pyramid.paster import get_app
@@ -69,10 +95,9 @@ def cmd_start(args):
         import hupper
 
         hupper.start_reloader("kinto_server.scripts.cli.main")
+    server = _read_ini(args.ini)
     ini = str(Path(args.ini).resolve())
     setup_logging(ini)
-    server = configparser.ConfigParser(interpolation=None)
-    server.read(ini)
     options = dict(server["server:main"]) if server.has_section("server:main") else {}
     options.pop("use", None)
     for name, value in SERVER_DEFAULTS.items():
@@ -80,6 +105,13 @@ def cmd_start(args):
     if args.port:
         options["port"] = str(args.port)
         options.pop("listen", None)
+    port = options.get("port", "8080")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise CommandError(f"[server:main] port = {port!r} in {args.ini}: expected a port number (1-65535)")
+    if args.check:
+        get_app(ini, "main")
+        print(f"{args.ini}: the configuration is valid.")
+        return 0
     if args.workers > 1:
         from kinto_server.scripts import workers
 
@@ -99,7 +131,16 @@ def cmd_start(args):
         except (ValueError, OSError) as exc:
             print(f"Cannot serve: {exc}", file=sys.stderr)
             return 2
-    waitress.serve(get_app(ini, "main"), **options)
+    app = get_app(ini, "main")
+    try:
+        waitress.serve(app, **options)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            host = options.get("host", "0.0.0.0")
+            raise CommandError(
+                f"Port {port} of {host} is already in use: stop what listens there, or start with --port <another>"
+            ) from None
+        raise
     return 0
 
 
@@ -107,11 +148,8 @@ def cmd_migrate(args):
     """Create or upgrade the schema of every backend that has one."""
     from kinto_server.errors import BackendUnavailable
 
-    ini = Path(args.ini)
-    if not ini.exists():
-        print(f"No such configuration file: {ini}", file=sys.stderr)
-        return 2
-    _, loaded = _backends(ini)
+    _read_ini(args.ini)
+    _, loaded = _backends(args.ini)
     with_schema = {role: backend for role, backend in loaded.items() if getattr(backend, "has_schema", False)}
     if not with_schema:
         print("No backend of this configuration has a schema (memory backends): nothing to migrate.")
@@ -195,9 +233,7 @@ def _memory_roles(ini_path):
 
 
 def _checked_ini(path):
-    if not Path(path).exists():
-        print(f"No such configuration file: {path}", file=sys.stderr)
-        return False
+    _read_ini(path)
     return True
 
 
@@ -242,6 +278,18 @@ def cmd_create_user(args):
         print("The password cannot be empty.", file=sys.stderr)
         return 2
     config, found = _backends(args.ini)
+    if not getattr(found["storage"], "has_schema", False) and not getattr(
+        backends.resolve("storage", config), "shared_across_processes", False
+    ):
+        raise CommandError(
+            f"The storage backend of {args.ini} ({config['storage_backend']}) keeps nothing once this command "
+            "ends: create the account through the API of the running server, or use sqlite or postgresql"
+        )
+    if not {"kinto.plugins.accounts", "kinto_server.plugins.accounts"} & set(config["includes"]):
+        raise CommandError(
+            f"{args.ini} does not enable the accounts plugin (kinto.includes = kinto.plugins.accounts): "
+            "the account could not sign in"
+        )
     hashed = hash_password(password, config["account_hash_rounds"])
     found["storage"].update(
         resource_name=RESOURCE_NAME, parent_id=PARENT_ID, object_id=args.username, obj={"password": hashed}
@@ -267,6 +315,7 @@ def cmd_version(args):
 
 def parser():
     main_parser = argparse.ArgumentParser(prog="kinto_server", description="A Kinto-compatible storage server.")
+    main_parser.add_argument("-v", "--verbose", action="store_true", help="show the traceback of a failure")
     commands = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     init = commands.add_parser("init", help="Write a configuration file.")
@@ -286,6 +335,7 @@ def parser():
     start = commands.add_parser("start", help="Serve a configuration file.")
     start.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
     start.add_argument("--reload", action="store_true", help="restart when the code changes")
+    start.add_argument("--check", action="store_true", help="check the configuration, then exit (0 if it is valid)")
     start.add_argument("--port", type=int, help="port to listen on, instead of the file's")
     start.add_argument(
         "--workers",
@@ -328,8 +378,18 @@ def parser():
 
 
 def main(argv=None):
+    from kinto_server.settings import ConfigurationError, SchemaOutdated
+
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (CommandError, ConfigurationError) as error:
+        if args.verbose:
+            raise
+        if isinstance(error, SchemaOutdated) and getattr(args, "ini", None):
+            error = error.for_ini(args.ini)
+        print(f"kinto_server: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

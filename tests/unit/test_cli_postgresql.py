@@ -46,6 +46,9 @@ def test_purge_deleted_also_forgets_the_change_log_of_that_age(ini, capsys):
 
 def test_create_user_then_authenticate(ini, capsys):
     path, _client = ini
+    text = path.read_text().replace("kinto.includes = ", "kinto.includes = kinto_server.plugins.accounts ", 1)
+    policies = "kinto.multiauth.policies = "
+    path.write_text(text.replace(policies + "basicauth", policies + "account basicauth"))
     assert cli.main(["create-user", "--ini", str(path), "-u", "admin", "-p", "s3cret"]) == 0
     assert "ready" in capsys.readouterr().out
     settings = {
@@ -63,9 +66,9 @@ def test_create_user_then_authenticate(ini, capsys):
 @pytest.mark.parametrize(
     ("argv", "code"),
     [
-        (["create-user", "--ini", "missing.ini", "-u", "x", "-p", "y"], 2),
-        (["purge-deleted", "--ini", "missing.ini", "record", "10"], 2),
-        (["flush-cache", "--ini", "missing.ini"], 2),
+        (["create-user", "--ini", "missing.ini", "-u", "x", "-p", "y"], 1),
+        (["purge-deleted", "--ini", "missing.ini", "record", "10"], 1),
+        (["flush-cache", "--ini", "missing.ini"], 1),
     ],
 )
 def test_missing_ini_is_a_clear_error(argv, code, capsys):
