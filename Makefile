@@ -25,8 +25,8 @@ $(TEST_STAMP): setup.py | $(VENV)/bin/python
 
 install: $(SERVE_STAMP)  ## Create .venv and install the server.
 
-serve: $(SERVE_STAMP)  ## Serve config/kinto.ini (127.0.0.1:8888); INI=... for another file.
-	$(VENV)/bin/pserve $(INI)
+serve: $(SERVE_STAMP)  ## Serve config/kinto.ini (127.0.0.1:8888); INI=... for another file, PORT=... for another port.
+	$(VENV)/bin/kinto_server start --ini $(INI) $(if $(PORT),--port $(PORT))
 
 migrate: $(SERVE_STAMP)  ## Create or upgrade the PostgreSQL schema of config/postgresql.ini (INI=...).
 	$(VENV)/bin/kinto_server migrate --ini $(if $(filter config/kinto.ini,$(INI)),config/postgresql.ini,$(INI))

@@ -155,9 +155,19 @@ def _path(request):
         return raw.encode("latin-1").decode("utf-8", "replace")
 
 
+# A request id a client or proxy sends is kept if it cannot forge a log
+# line or flood one (dockerflow's rule for Kinto is alike); else a new one.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+
+
+def request_id_of(request):
+    sent = request.headers.get("X-Request-Id")
+    return sent if sent and REQUEST_ID.fullmatch(sent) else str(uuid.uuid4())
+
+
 def summary_fields(request):
     """What a request's summary line starts with."""
-    rid = request.headers.get("X-Request-Id") or str(uuid.uuid4())
+    rid = request_id_of(request)
     fields = {
         "agent": request.headers.get("User-Agent"),
         "path": _path(request),
@@ -208,6 +218,8 @@ def request_log_tween_factory(handler, registry):
             fields["code"] = response.status_code
             fields["t"] = int((time.monotonic() - started) * 1000)
             summary_logger.info("", extra=fields)
+            # Beyond Kinto: the id of the request's log lines, for proxies and clients to quote.
+            response.headers["X-Request-Id"] = fields["rid"]
         finally:
             request_id.reset(token)
         return response

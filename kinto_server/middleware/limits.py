@@ -11,7 +11,11 @@ def body_size_tween_factory(handler, registry):
     def body_size_tween(request):
         length = request.content_length
         if length is not None and length > limit:
-            return json_error(413, ERRORS.REQUEST_TOO_LARGE, f"Request body larger than {limit} bytes.")
+            return json_error(
+                413,
+                ERRORS.REQUEST_TOO_LARGE,
+                f"Request body larger than {limit} bytes (the server's max_request_body_bytes setting).",
+            )
         return handler(request)
 
     return body_size_tween

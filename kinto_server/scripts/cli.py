@@ -98,7 +98,7 @@ def cmd_start(args):
     server = _read_ini(args.ini)
     ini = str(Path(args.ini).resolve())
     setup_logging(ini)
-    options = dict(server["server:main"]) if server.has_section("server:main") else {}
+    options = _server_options(server, ini, args.port)
     options.pop("use", None)
     for name, value in SERVER_DEFAULTS.items():
         options.setdefault(name, value)
@@ -142,6 +142,26 @@ def cmd_start(args):
             ) from None
         raise
     return 0
+
+
+# What ``kinto start`` passes to the ini: ``kinto init`` writes ``port = %(http_port)s``.
+DEFAULT_HTTP_PORT = 8888
+
+
+def _server_options(parser, ini, port=None):
+    """The [server:main] options, with PasteDeploy's ``%(here)s`` and
+    Kinto's ``%(http_port)s`` filled in."""
+    if not parser.has_section("server:main"):
+        return {}
+    variables = {"here": str(Path(ini).parent), "__file__": ini, "http_port": str(port or DEFAULT_HTTP_PORT)}
+    options = {}
+    for name, raw in parser["server:main"].items():
+        try:
+            options[name] = configparser.BasicInterpolation().before_get(parser, "server:main", name, raw, variables)
+        except configparser.Error as error:
+            first = str(error).strip().splitlines()[0]
+            raise CommandError(f"[server:main] {name} = {raw!r} in {ini}: {first}") from None
+    return options
 
 
 def cmd_migrate(args):

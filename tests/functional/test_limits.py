@@ -20,7 +20,8 @@ def app(make_app):
 def test_body_over_the_size_limit_is_413(app):
     body = json.dumps({"data": {"text": "x" * 3000}})
     response = app.post(records_url(), body, headers={**ALICE, "Content-Type": "application/json"}, status=413)
-    assert_error(response, 413, 113)
+    error = assert_error(response, 413, 113)
+    assert error["message"] == "Request body larger than 2000 bytes (the server's max_request_body_bytes setting)."
     assert app.get(records_url(), headers=ALICE).json["data"] == []
 
 

@@ -148,3 +148,17 @@ def test_no_log_line_ever_holds_a_password_token_or_authorization(make_app, capl
         assert SECRET_PASSWORD not in line
         assert base64.b64encode(f"ann:{SECRET_PASSWORD}".encode()).decode() not in line
         assert "Authorization" not in line and "Bearer" not in line
+
+
+def test_the_answer_names_the_request_id_of_its_log_lines(app, summaries):
+    answer = app.get("/v1/", headers={"X-Request-Id": "lb-42.a:b"})
+    assert answer.headers["X-Request-Id"] == "lb-42.a:b"
+    generated = app.get("/v1/buckets/nope", status=401).headers["X-Request-Id"]
+    assert [fields(r)["rid"] for r in summaries()] == ["lb-42.a:b", generated]
+
+
+@pytest.mark.parametrize("forged", ["a b", "x" * 129, "id\r\nfake line", 'quote"d'])
+def test_a_request_id_that_could_forge_or_flood_a_line_is_replaced(app, summaries, forged):
+    answer = app.get("/v1/", headers={"X-Request-Id": forged})
+    rid = fields(summaries()[0])["rid"]
+    assert rid != forged and len(rid) == 36 and answer.headers["X-Request-Id"] == rid
