@@ -31,11 +31,12 @@ serve: $(SERVE_STAMP)  ## Serve config/kinto.ini (127.0.0.1:8888); INI=... for a
 migrate: $(SERVE_STAMP)  ## Create or upgrade the PostgreSQL schema of config/postgresql.ini (INI=...).
 	$(VENV)/bin/kinto_server migrate --ini $(if $(filter config/kinto.ini,$(INI)),config/postgresql.ini,$(INI))
 
-test: $(TEST_STAMP)  ## Set up PostgreSQL and its test database, Redis, memcached and Chromium, then run the whole test suite.
+test: $(TEST_STAMP)  ## Set up PostgreSQL and its test database, Redis, memcached, nginx and Chromium, then run the whole test suite.
 	@bash .ci/ensure-postgresql || { [ "$$CI" != "true" ] && echo "PostgreSQL could not be set up: its tests will be skipped."; }
 	@bash .ci/ensure-chromium || { [ "$$CI" != "true" ] && echo "Chromium could not be installed: the browser tests will be skipped."; }
 	@bash .ci/ensure-redis || { [ "$$CI" != "true" ] && echo "Redis could not be set up: its tests will be skipped."; }
 	@bash .ci/ensure-memcached || { [ "$$CI" != "true" ] && echo "memcached could not be set up: its tests will be skipped."; }
+	@bash .ci/ensure-nginx || { [ "$$CI" != "true" ] && echo "nginx could not be installed: its tests will be skipped."; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Coverage's tracer makes the suite 1.7x slower (schemathesis: 44 -> 73 s):
@@ -45,6 +46,7 @@ coverage: $(TEST_STAMP)  ## The whole test suite with a coverage report (slower 
 	@bash .ci/ensure-chromium || { [ "$$CI" != "true" ] && echo "Chromium could not be installed: the browser tests will be skipped."; }
 	@bash .ci/ensure-redis || { [ "$$CI" != "true" ] && echo "Redis could not be set up: its tests will be skipped."; }
 	@bash .ci/ensure-memcached || { [ "$$CI" != "true" ] && echo "memcached could not be set up: its tests will be skipped."; }
+	@bash .ci/ensure-nginx || { [ "$$CI" != "true" ] && echo "nginx could not be installed: its tests will be skipped."; }
 	$(VENV)/bin/pytest --cov=kinto_server --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)  ## Check style with ruff.
