@@ -10,6 +10,9 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from kinto_server.settings import ConfigurationError
 
 MIGRATIONS_DIR = Path(str(files("kinto_server.migrations") / "postgresql"))
 COMPONENTS = ("storage", "permission", "cache")
@@ -55,7 +58,43 @@ def applied_versions(client, component):
     return {row[0] for row in rows}
 
 
+# Kinto keeps its schema versions in a table of its own; so did it since 2016.
+KINTO_VERSIONS = """
+    SELECT name, value FROM metadata WHERE name IN ('storage_schema_version', 'permission_schema_version')
+"""
+KINTO_TABLES = """
+    SELECT count(*) FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name = 'metadata' AND column_name IN ('name', 'value')
+"""
+
+
+class KintoSchemaFound(ConfigurationError):
+    """The database holds Kinto's tables, which have our tables' names but
+    not their columns: nothing of ours may be applied to them."""
+
+
+def refuse_kinto_schema(client):
+    """Raise :class:`KintoSchemaFound` if the database is one Kinto made."""
+    if client.execute(KINTO_TABLES)[0][0] != 2:
+        return
+    versions = dict(client.execute(KINTO_VERSIONS))
+    if not versions:
+        return
+    found = ", ".join(
+        f"{component} {versions[f'{component}_schema_version']}"
+        for component in ("storage", "permission")
+        if f"{component}_schema_version" in versions
+    )
+    name = urlsplit(client.url).path.lstrip("/") or client.url
+    raise KintoSchemaFound(
+        f"The database {name} holds Kinto's schema ({found}): kinto_server leaves it as it is. "
+        "Give kinto_server a database of its own (kinto.storage_url, permission_url, cache_url); "
+        "moving a Kinto database's data over is not supported yet."
+    )
+
+
 def pending(client, component, directory=MIGRATIONS_DIR):
+    refuse_kinto_schema(client)
     done = applied_versions(client, component)
     return [m for m in available(component, directory) if m.version not in done]
 

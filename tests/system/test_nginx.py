@@ -67,7 +67,8 @@ def behind_nginx(tmp_path):
     stream = int(re.search(r"changes\.stream\.listen = 127\.0\.0\.1:(\d+)", ini.read_text()).group(1))
     # The server's request lines, to find nginx's request ids in them.
     text = ini.read_text().replace("[logger_root]\nlevel = WARNING", "[logger_root]\nlevel = INFO")
-    ini.write_text(text.replace("[formatter_generic]\n", "[formatter_generic]\nclass = kinto_server.logs.ColorFormatter\n"))
+    colour = "[formatter_generic]\nclass = kinto_server.logs.ColorFormatter\n"
+    ini.write_text(text.replace("[formatter_generic]\n", colour))
     server = ServerProcess(ini, api, tmp_path / "server.log")
     site = (CONFIG / "nginx.conf").read_text()
     site = site.replace("127.0.0.1:8888", f"127.0.0.1:{api}").replace("127.0.0.1:8889", f"127.0.0.1:{stream}")
