@@ -115,9 +115,11 @@ def main(argv=None):
         kinds.append("memory")  # Ours on the memory backend, side by side: the targets are ratios to it.
     kinds += ["kinto"] if args.compare else []
     with tempfile.TemporaryDirectory(prefix="kinto-bench-") as workdir:
-        bare = Server("bare", args.backend, workdir).start()
-        ceiling = wrk(bare.url + "/", "", args.duration, workdir)
-        bare.stop()
+        ceilings = {}
+        for kind, label in (("bare", "bare Pyramid"), ("bare-wsgi", "bare WSGI")):
+            bare = Server(kind, args.backend, workdir).start()
+            ceilings[label] = wrk(bare.url + "/", "", args.duration, workdir)
+            bare.stop()
         servers, seeded = {}, {}
         try:
             for kind in kinds:
@@ -136,7 +138,9 @@ def main(argv=None):
                     flush=True,
                 )
                 warm_up(servers[kind], workdir, args.warmup)
-            print(f"\nbare Pyramid ceiling: {ceiling['rps']:.0f} req/s (p50 {ceiling['p50']:.1f} ms)")
+            print()
+            for label, ceiling in ceilings.items():
+                print(f"{label} ceiling: {ceiling['rps']:.0f} req/s (p50 {ceiling['p50']:.1f} ms)")
             header = " | ".join(f"{k:>8s} req/s  p50ms  p99ms  errs" for k in kinds)
             print(f"{'scenario (' + args.backend + ')':42s} {header}   ratio")
             for index, scenario in enumerate(scenarios(seeded[kinds[0]])):
@@ -152,9 +156,9 @@ def main(argv=None):
                         url, script = servers[kind].url + own.path, own.script(seeded[kind])
                         runs[kind].append(wrk(url, script, args.duration, workdir))
                 print_row(scenario.name, runs, kinds)
-                if "GET one record" in scenario.name:
-                    share = median_run(runs["ours"])["rps"] / ceiling["rps"]
-                    print(f"{'  (ours / bare Pyramid ceiling)':42s} {share:8.0%}")
+                ours = median_run(runs["ours"])["rps"]
+                shares = ", ".join(f"{ours / c['rps']:.0%} of {label}" for label, c in ceilings.items())
+                print(f"{'  (ours / the ceilings)':42s} {shares}")
             for kind in kinds:
                 print(f"{kind}: RSS at the end {servers[kind].rss_mib():.0f} MiB")
         finally:

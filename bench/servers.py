@@ -1,5 +1,6 @@
 """The servers a benchmark runs: ours, Kinto (from PyPI, in a throwaway
-virtualenv under bench/), and a bare Pyramid view (the stack's ceiling).
+virtualenv under bench/), and the ceilings: a bare Pyramid view (``bare``)
+and a bare WSGI function (``bare-wsgi``).
 Each runs as one waitress process with the same number of threads."""
 
 import os
@@ -23,6 +24,8 @@ KINTO_PLUGINS = ("kinto-changes>=4.1,<5", "cornice")
 PG_ADMIN_URL = os.environ.get("BENCH_POSTGRESQL_URL", "postgresql://postgres@127.0.0.1:5432")
 SECRET = "bench-secret"
 THREADS = 4
+# The stack's ceilings: what serving a fixed small JSON body costs.
+CEILINGS = {"bare": "bare_pyramid.py", "bare-wsgi": "bare_wsgi.py"}
 
 # What a benchmark server enables; the compatibility replay passes its own.
 BENCH_PROFILE = """
@@ -166,16 +169,16 @@ class Server:
     def command(self, ini):
         if self.kind == "kinto":
             return [str(ensure_kinto() / "kinto"), "start", "--ini", str(ini)]
-        if self.kind == "bare":
-            return [sys.executable, str(HERE / "bare_pyramid.py"), str(self.port), str(THREADS)]
+        if self.kind in CEILINGS:
+            return [sys.executable, str(HERE / CEILINGS[self.kind]), str(self.port), str(THREADS)]
         command = [sys.executable, "-m", "kinto_server.scripts.cli", "start", "--ini", str(ini)]
         return command + [f"--workers={self.workers}"]
 
     def start(self):
         if not port_is_free(self.port):
             raise RuntimeError(f"port {self.port} is in use: stop what listens there first")
-        ini = self._ini() if self.kind != "bare" else None
-        if self.backend == "postgresql" and self.kind != "bare":
+        ini = self._ini() if self.kind not in CEILINGS else None
+        if self.backend == "postgresql" and self.kind not in CEILINGS:
             # A read-only server cannot create its schema: migrate writable.
             writable = re.sub(r"(?m)^kinto\.readonly\s*=.*$", "", self.profile)
             migrate_ini = self._ini(writable, "-migrate")
@@ -188,7 +191,7 @@ class Server:
         log = open(self.workdir / f"{self.name}-{self.backend}.log", "wb")  # noqa: SIM115 - lives with the process
         self.process = subprocess.Popen(self.command(ini), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.monotonic() + 60
-        probe = "/" if self.kind == "bare" else "/v1/__lbheartbeat__"
+        probe = "/" if self.kind in CEILINGS else "/v1/__lbheartbeat__"
         while True:
             try:
                 with urllib.request.urlopen(self.url + probe, timeout=1):
@@ -203,7 +206,7 @@ class Server:
     def analyze(self):
         """VACUUM ANALYZE the server's database after seeding, as autovacuum
         would do soon after in production: both servers measured alike."""
-        if self.backend != "postgresql" or self.kind == "bare":
+        if self.backend != "postgresql" or self.kind in CEILINGS:
             return
         import psycopg2
 
