@@ -105,7 +105,11 @@ def timed(metrics, key, func, labels=()):
     return measured
 
 
-_inside = threading.local()
+class _Inside(threading.local):
+    busy = False  # per thread: within a measured backend call
+
+
+_inside = _Inside()
 
 
 def timed_outermost(metrics, key, func, labels=()):
@@ -116,7 +120,7 @@ def timed_outermost(metrics, key, func, labels=()):
 
     @functools.wraps(func)
     def measured(*args, **kwargs):
-        if getattr(_inside, "busy", False):
+        if _inside.busy:
             return func(*args, **kwargs)
         _inside.busy = True
         started = time.perf_counter()
@@ -207,8 +211,10 @@ def record_request(request, response, seconds, names):
     label names (method, endpoint, then the ``metrics_matchdict_fields``)."""
     status = response.status_code
     # A failure's ids would let anyone mint label values (404s of random ids).
-    matchdict = (request.matchdict or {}) if status < 400 else {}
-    values = (request.method.lower(), _endpoint(request, status), *(str(matchdict.get(f, "")) for f in names[2:]))
+    matchdict = request.matchdict if status < 400 else None
+    fields = names[2:]
+    ids = tuple([str(matchdict.get(f, "")) for f in fields]) if matchdict else ("",) * len(fields)
+    values = (request.method.lower(), _endpoint(request, status), *ids)
     length = response.content_length
     if length is None:  # Never read a streamed body here.
         length = sum(map(len, response.app_iter)) if isinstance(response.app_iter, (list, tuple)) else 0
