@@ -193,8 +193,7 @@ def cmd_backup(args):
     server keeps serving (the cache holds nothing that cannot be recomputed)."""
     from kinto_server.errors import BackendUnavailable
 
-    if not _checked_ini(args.ini):
-        return 2
+    _read_ini(args.ini)
     _, loaded = _backends(args.ini)
     sources = {}  # one entry per database, with the roles it holds
     for role in ("storage", "permission"):
@@ -252,17 +251,11 @@ def _memory_roles(ini_path):
     return [role for role in ("storage", "permission") if not shared[role]]
 
 
-def _checked_ini(path):
-    _read_ini(path)
-    return True
-
-
 def cmd_purge_deleted(args):
     """Remove the tombstones of ``resource`` older than ``max_age`` seconds."""
     import time
 
-    if not _checked_ini(args.ini):
-        return 2
+    _read_ini(args.ini)
     if args.max_age < 0:
         print("max-age-seconds must be zero or more.", file=sys.stderr)
         return 2
@@ -288,8 +281,7 @@ def cmd_create_user(args):
     from kinto_server.plugins.accounts.policy import ACCOUNT_PREFIX, PARENT_ID, RESOURCE_NAME
     from kinto_server.plugins.accounts.views import ACCOUNT_ID
 
-    if not _checked_ini(args.ini):
-        return 2
+    _read_ini(args.ini)
     if not ACCOUNT_ID.fullmatch(args.username):
         print(f"Invalid username {args.username!r}.", file=sys.stderr)
         return 2
@@ -321,8 +313,7 @@ def cmd_create_user(args):
 
 
 def cmd_flush_cache(args):
-    if not _checked_ini(args.ini):
-        return 2
+    _read_ini(args.ini)
     _backends(args.ini)[1]["cache"].flush()
     print("Cache flushed.")
     return 0

@@ -16,10 +16,11 @@ import requests
 from tests.backends import DATABASE_URL, REDIS_URL, database_client, shared_cache
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OpenIDProvider
 from tests.system.servers import ServerProcess, free_port
+from tests.system.test_kinto_logging import KINTO_LOGGING
 
 pytestmark = pytest.mark.system
 
-KINTO_INI = """
+KINTO_APP = """
 [app:main]
 use = egg:kinto_server
 kinto.userid_hmac_secret = kinto-ini-test-secret
@@ -54,37 +55,10 @@ use = egg:waitress#main
 host = 127.0.0.1
 port = {port}
 
-[loggers]
-keys = root, kinto
-
-[handlers]
-keys = console
-
-[formatters]
-keys = color, json
-
-[logger_root]
-level = INFO
-handlers = console
-
-[logger_kinto]
-level = INFO
-handlers = console
-qualname = kinto
-propagate = 0
-
-[handler_console]
-class = kinto.core.StreamHandlerWithRequestID
-args = (sys.stderr,)
-level = NOTSET
-formatter = json
-
-[formatter_color]
-class = logging_color_formatter.ColorFormatter
-
-[formatter_json]
-class = kinto.core.JsonLogFormatter
 """
+
+# And the logging sections of kinto init, with its JSON formatter.
+KINTO_INI = KINTO_APP + KINTO_LOGGING.format(formatter="json")
 
 
 def bearer(token):
