@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 from webtest import TestApp
 
@@ -27,6 +29,16 @@ def make_app(backend):
 @pytest.fixture
 def app(make_app):
     return make_app()
+
+
+@pytest.fixture
+def statsd_listener():
+    """A StatsD agent's socket on loopback, for the StatsD plugin to send to."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.settimeout(2)
+    yield listener
+    listener.close()
 
 
 def pytest_terminal_summary(terminalreporter):

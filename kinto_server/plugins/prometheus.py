@@ -29,7 +29,6 @@ import tempfile
 import threading
 import time
 
-from kinto_server.metrics import request_labels, user_labels
 from kinto_server.settings import ConfigurationError
 
 DUMP_SECONDS = 1.0
@@ -101,8 +100,6 @@ class PrometheusService:
         self.meta = {}  # (key, labels) -> (name, label values), or None when disabled
         self.created = {}  # (name, label values) -> time of the first observation here
         self._lock = threading.Lock()
-        self._requests = {}  # (label values, status) -> the slots of the request metrics
-        self._users = {}  # (user id, policy) -> the slots of users and authentication
 
     def _start_dumping(self):
         """In multiprocess mode: from the first value on, write this
@@ -143,6 +140,15 @@ class PrometheusService:
 
         return record
 
+    def counter(self, key):
+        slot, store = f"{key}\x1f()", self.store
+
+        def count():
+            values = store.mine()
+            (values.get(slot) or self._new(values, COUNTER, key, (), slot))[0] += 1
+
+        return count
+
     def timing(self, key, seconds, labels=()):
         values = self.store.mine()
         numbers = values.get((key, labels)) or self._new(values, HISTOGRAM, key, labels)
@@ -160,40 +166,35 @@ class PrometheusService:
         numbers = values.get((key, labels)) or self._new(values, COUNTER, key, labels)
         numbers[0] += count
 
-    def _request_slots(self, names, values, status):
+    def _request_slots(self, labels):
         """The slots of a request's three metrics, named once per label set."""
-        found = self._requests.get((values, status))
-        if found is None:
-            summary, labels = request_labels(names, values, status)
-            found = self._requests[(values, status)] = (
-                (f"request_summary\x1f{summary!r}", COUNTER, "request_summary", summary),
-                (f"request_duration_seconds\x1f{labels!r}", HISTOGRAM, "request_duration_seconds", labels),
-                (f"request_size\x1f{labels!r}", SUMMARY, "request_size", labels),
-            )
+        summary, common = labels.first, labels.second
+        found = labels.derived[self] = (
+            (f"request_summary\x1f{summary!r}", COUNTER, "request_summary", summary),
+            (f"request_duration_seconds\x1f{common!r}", HISTOGRAM, "request_duration_seconds", common),
+            (f"request_size\x1f{common!r}", SUMMARY, "request_size", common),
+        )
         return found
 
     def _user_slots(self, user):
-        found = self._users.get(user)
-        if found is None:
-            users, authentication = user_labels(*user)
-            found = self._users[user] = (
-                (f"users\x1f{users!r}", COUNTER, "users", users),
-                (f"authentication\x1f{authentication!r}", COUNTER, "authentication", authentication),
-            )
+        found = user.derived[self] = (
+            (f"users\x1f{user.first!r}", COUNTER, "users", user.first),
+            (f"authentication\x1f{user.second!r}", COUNTER, "authentication", user.second),
+        )
         return found
 
-    def request_done(self, names, values, status, seconds, size, user):
+    def request_done(self, labels, seconds, size, user):
         store = self.store.mine()
-        (summary, duration, length) = self._request_slots(names, values, status)
-        (store.get(summary[0]) or self._new(store, summary[1], summary[2], summary[3], summary[0]))[0] += 1
-        numbers = store.get(duration[0]) or self._new(store, duration[1], duration[2], duration[3], duration[0])
+        summary, duration, length = labels.derived.get(self) or self._request_slots(labels)
+        (store.get(summary[0]) or self._new(store, *summary[1:], summary[0]))[0] += 1
+        numbers = store.get(duration[0]) or self._new(store, *duration[1:], duration[0])
         numbers[bisect.bisect_left(self.bounds, seconds)] += 1
         numbers[-1] += seconds
-        numbers = store.get(length[0]) or self._new(store, length[1], length[2], length[3], length[0])
+        numbers = store.get(length[0]) or self._new(store, *length[1:], length[0])
         numbers[0] += 1
         numbers[1] += size
         if user is not None:
-            for slot, kind, key, labels in self._user_slots(user):
+            for slot, kind, key, labels in user.derived.get(self) or self._user_slots(user):
                 (store.get(slot) or self._new(store, kind, key, labels, slot))[0] += 1
 
     def totals(self):

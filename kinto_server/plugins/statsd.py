@@ -25,7 +25,6 @@ import threading
 import weakref
 from urllib.parse import urlparse
 
-from kinto_server.metrics import request_labels, user_labels
 from kinto_server.settings import ConfigurationError
 
 PREFIX = "kinto"
@@ -41,6 +40,7 @@ def _with_labels(key, labels):
 
 
 DATAGRAM_BYTES = 1400  # Within an Ethernet MTU.
+NEWLINE = ord("\n")
 SEND_SECONDS = 0.1
 MAX_PENDING = 100_000  # blocks of lines (a request's, or one line)
 
@@ -54,8 +54,7 @@ class StatsDService:
         self.socket.setblocking(False)
         # deque appends and pops are atomic: requests queue without a lock.
         self._pending = collections.deque(maxlen=MAX_PENDING)
-        self._requests = {}  # (label values, status) -> the fixed parts of the request's lines
-        self._users = {}  # (user id, policy) -> the users and authentication lines
+        self._flushing = threading.Lock()  # the sender's, and a last one at exit
         self._closed = threading.Event()
         self._start_sender()
         # A worker forked from a process that built the app gets its own sender.
@@ -74,33 +73,43 @@ class StatsDService:
         self._pending.append(line)
 
     def flush(self):
-        """Send what is queued, packed in datagrams of up to DATAGRAM_BYTES."""
-        pending = self._pending
-        datagram, size = [], 0
-        while pending:
-            try:
-                block = pending.popleft()
-            except IndexError:  # emptied by another flush meanwhile
-                break
-            for part in (block,) if len(block) <= DATAGRAM_BYTES else block.split("\n"):
-                if datagram and size + len(part) + 1 > DATAGRAM_BYTES:
-                    self._sendto("\n".join(datagram))
-                    datagram, size = [], 0
-                datagram.append(part)
-                size += len(part) + 1
-        if datagram:
-            self._sendto("\n".join(datagram))
+        """Send what is queued, packed in datagrams of up to DATAGRAM_BYTES
+        (cut between lines; a longer line goes alone)."""
+        with self._flushing:
+            pending = self._pending
+            blocks = [pending.popleft() for _ in range(len(pending))]
+        if not blocks:
+            return
+        data, start, end = "\n".join(blocks).encode("utf-8"), 0, 0
+        total = len(data)
+        while start < total:
+            end = start + DATAGRAM_BYTES
+            if end >= total:
+                end = total
+            elif data[end] != NEWLINE:  # cut at the last line end before it
+                cut = data.rfind(b"\n", start, end)
+                if cut > start:
+                    end = cut
+                else:  # a line longer than a datagram: alone
+                    end = data.find(b"\n", end)
+                    end = total if end < 0 else end
+            self._sendto(data[start:end])
+            start = end + 1
 
-    def _sendto(self, text):
+    def _sendto(self, datagram):
         with contextlib.suppress(OSError):  # Best effort: never a failed request.
-            self.socket.sendto(text.encode("utf-8"), self.address)
+            self.socket.sendto(datagram, self.address)
 
     def timing(self, key, seconds, labels=()):
         self._send(f"{self.prefix}{_with_labels(key, labels)}:{seconds * 1000:.3f}|ms")
 
     def timer(self, key, labels=()):
-        start = f"{self.prefix}{_with_labels(key, labels)}:"
-        return lambda seconds: self._send(f"{start}{seconds * 1000:.3f}|ms")
+        start, append = f"{self.prefix}{_with_labels(key, labels)}:", self._pending.append
+        return lambda seconds: append(f"{start}{seconds * 1000:.3f}|ms")
+
+    def counter(self, key):
+        line, append = f"{self.prefix}{key}:1|c", self._pending.append
+        return lambda: append(line)
 
     def observe(self, key, value, labels=()):
         self._send(f"{self.prefix}{key}:{_clean(value)}|g")
@@ -112,35 +121,29 @@ class StatsDService:
         unique = ".".join(f"{name}.{_clean(value)}" for name, value in labels)
         self._send(f"{self.prefix}{key}:{unique}|s")
 
-    def _request_lines(self, names, values, status):
+    def _request_lines(self, labels):
         """The fixed parts of a request's lines, spelled once per label set."""
-        found = self._requests.get((values, status))
-        if found is None:
-            summary, labels = request_labels(names, values, status)
-            unique = ".".join(f"{name}.{_clean(value)}" for name, value in summary)
-            found = self._requests[(values, status)] = (
-                f"{self.prefix}request_summary:{unique}|s",
-                f"{self.prefix}{_with_labels('request_duration_seconds', labels)}:",
-                f"{self.prefix}request_size:",
-            )
+        unique = ".".join(f"{name}.{_clean(value)}" for name, value in labels.first)
+        found = labels.derived[self] = (
+            f"{self.prefix}request_summary:{unique}|s\n{self.prefix}"
+            f"{_with_labels('request_duration_seconds', labels.second)}:",
+            f"|ms\n{self.prefix}request_size:",
+        )
         return found
 
     def _user_lines(self, user):
-        found = self._users.get(user)
-        if found is None:
-            users, authentication = user_labels(*user)
-            found = self._users[user] = [
-                f"{self.prefix}{key}:{'.'.join(f'{name}.{_clean(value)}' for name, value in labels)}|s"
-                for key, labels in (("users", users), ("authentication", authentication))
-            ]
+        found = user.derived[self] = "".join(
+            f"\n{self.prefix}{key}:{'.'.join(f'{name}.{_clean(value)}' for name, value in labels)}|s"
+            for key, labels in (("users", user.first), ("authentication", user.second))
+        )
         return found
 
-    def request_done(self, names, values, status, seconds, size, user):
-        summary, duration, length = self._request_lines(names, values, status)
-        lines = [summary, f"{duration}{seconds * 1000:.3f}|ms", f"{length}{size}|g"]
+    def request_done(self, labels, seconds, size, user):
+        summary, length = labels.derived.get(self) or self._request_lines(labels)
+        block = f"{summary}{seconds * 1000:.3f}{length}{size}|g"
         if user is not None:
-            lines += self._user_lines(user)
-        self._pending.append("\n".join(lines))
+            block += user.derived.get(self) or self._user_lines(user)
+        self._pending.append(block)
 
     def close(self):
         self._closed.set()

@@ -1,7 +1,6 @@
 """Metrics with Kinto's names and labels: Prometheus at /v1/__metrics__, StatsD over UDP."""
 
 import re
-import socket
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -99,6 +98,48 @@ def test_users_authentication_backends_and_plugins_are_measured(app):
     assert value(found, "kinto_plugins_history_seconds_count") == 3
 
 
+def test_a_backend_call_made_inside_another_is_part_of_its_measurement(app):
+    found = samples(app)
+    # Each request's lineage read (objects, ACEs, groups) is one measurement...
+    assert value(found, "kinto_backend_storage_seconds_count", method="read_lineage") >= 6
+    assert value(found, "kinto_backend_storage_seconds_count", method="get_many") is None
+    assert value(found, "kinto_backend_permission_seconds_count", method="get_principals_and_permissions") is None
+    # ...and so is a creation with its ACEs; what the history plugin calls is measured on its own.
+    assert value(found, "kinto_backend_storage_seconds_count", method="create") == 3 + 3
+    assert value(found, "kinto_backend_permission_seconds_count", method="replace_object_permissions") == 3
+
+
+def test_measured_backends_are_still_the_backends_and_take_replaced_methods(app):
+    registry = app.app.registry
+    storage = registry.storage
+    assert isinstance(storage, type(storage._backend))
+    calls = []
+    storage.resource_timestamp = lambda **kwargs: calls.append(kwargs) or 42
+    assert storage._backend.resource_timestamp(resource_name="x", parent_id="y") == 42
+    assert storage.resource_timestamp(resource_name="x", parent_id="y") == 42
+    assert len(calls) == 2
+    found = samples(app)
+    assert value(found, "kinto_backend_storage_seconds_count", method="resource_timestamp") >= 1
+
+
+def test_label_sets_kept_are_bounded_and_counts_stay_exact(make_app, monkeypatch):
+    from kinto_server import metrics
+
+    monkeypatch.setattr(metrics, "MAX_LABEL_SETS", 2)
+    app = make_app(**PROMETHEUS)
+    app.put("/v1/buckets/b", headers=ALICE)
+    app.put("/v1/buckets/b/collections/c", headers=ALICE)
+    for rid in ("r1", "r2", "r3", "r4"):
+        app.put_json(f"/v1/buckets/b/collections/c/records/{rid}", {"data": {}}, headers=ALICE)
+    for _ in range(2):
+        for rid in ("r1", "r2", "r3", "r4"):
+            app.get(f"/v1/buckets/b/collections/c/records/{rid}", headers=ALICE)
+    found = samples(app)
+    for rid in ("r1", "r2", "r3", "r4"):
+        labels = {**NO_IDS, "bucket_id": "b", "collection_id": "c", "record_id": rid, "status": "200"}
+        assert value(found, "kinto_request_summary_total", method="get", endpoint="record-object", **labels) == 2
+
+
 def test_cache_hits_and_misses_are_counted(make_app):
     app = make_app(
         **PROMETHEUS,
@@ -138,15 +179,6 @@ def test_without_a_metrics_plugin_nothing_is_wrapped(make_app):
     assert not registry.metrics
     assert registry.storage.get.__func__ is type(registry.storage).get
     app.get("/v1/__metrics__", status=404)
-
-
-@pytest.fixture
-def statsd_listener():
-    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.settimeout(2)
-    yield listener
-    listener.close()
 
 
 def received(listener):
