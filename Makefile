@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-metrics-cost bench-history-trim compat
+.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-metrics-cost bench-metrics-instructions bench-history-trim compat
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,6 +81,9 @@ bench-write-cost: $(TEST_STAMP)  ## What the change stream's log costs on POST a
 
 bench-metrics-cost: $(TEST_STAMP)  ## What metrics cost GET one record and POST: the same server with and without PLUGIN (prometheus|statsd; BACKEND=sqlite|memory|postgresql).
 	$(PYTHON) bench/plugin_cost.py --plugin $(or $(PLUGIN),prometheus) --backend $(or $(BACKEND),sqlite) --rounds $(or $(ROUNDS),5)
+
+bench-metrics-instructions: $(TEST_STAMP)  ## The same, in CPU instructions per request counted by valgrind (repeatable to a fraction of a percent).
+	$(PYTHON) bench/plugin_instructions.py --plugin $(or $(PLUGIN),prometheus) --backend $(or $(BACKEND),sqlite)
 
 bench-history-trim: $(TEST_STAMP)  ## A record write with the history trimmed to 1,000 entries, in a bucket whose history holds 1,000,000 more vs one holding the 1,000 (BACKEND=postgresql|sqlite).
 	@bash .ci/ensure-postgresql || true
