@@ -131,7 +131,7 @@ def load(role, settings):
     return found.from_settings(settings) if isinstance(found, type) else found(settings)
 
 
-def _check_schemas(backends):
+def check_schemas(backends):
     """Refuse to start on an outdated schema; start anyway (and answer 503)
     when the database cannot be reached yet."""
     for role, backend in backends.items():
@@ -157,7 +157,7 @@ def includeme(config):
     clients = [c for c in (getattr(b, "client", None) for b in loaded.values()) if c is not None]
     registry.database_clients = list({id(c): c for c in clients}.values())
     registry.combined = combined(registry.storage, registry.permission)
-    _check_schemas(loaded)
+    check_schemas(loaded)
     # Every request runs in a transaction of every backend's client (a
     # database transaction, or the undo journal of a memory backend).
     config.include("kinto_server.database.transaction")

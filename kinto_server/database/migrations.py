@@ -88,8 +88,8 @@ def refuse_kinto_schema(client):
     name = urlsplit(client.url).path.lstrip("/") or client.url
     raise KintoSchemaFound(
         f"The database {name} holds Kinto's schema ({found}): kinto_server leaves it as it is. "
-        "Give kinto_server a database of its own (kinto.storage_url, permission_url, cache_url); "
-        "moving a Kinto database's data over is not supported yet."
+        "Give kinto_server a database of its own (kinto.storage_url, permission_url, cache_url), migrate it, "
+        f"then copy Kinto's data into it: kinto_server import-kinto --from {client.url} --ini <your ini>"
     )
 
 

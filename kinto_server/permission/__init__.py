@@ -61,12 +61,42 @@ class PermissionBackend(Backend, abc.ABC):
         return self.get_user_principals(user_ids=user_ids), self.get_objects_permissions(object_uris=object_uris)
 
     @abc.abstractmethod
+    def import_permissions(self, *, aces=(), memberships=()):
+        """Add ``aces`` (``(object_uri, permission, principal)``) and
+        ``memberships`` (``(user_id, principal)``) to those stored, in the
+        current transaction, in bulk (moving data from another server); one
+        already there is kept. Return ``(aces, memberships)``: how many were read."""
+
+    @abc.abstractmethod
     def flush(self):
         """Remove everything."""
 
     @abc.abstractmethod
     def heartbeat(self):
         """Return True when the backend answers."""
+
+
+#: What ``import_permissions`` fills, in its order: table, columns.
+IMPORTED_TABLES = (
+    ("access_control_entries", ("object_id", "permission", "principal")),
+    ("user_principals", ("user_id", "principal")),
+)
+
+
+def import_in_chunks(run, statement, params, aces, memberships, size=10_000):
+    """``import_permissions`` of an SQL backend: for each table, ``run`` its
+    ``statement(table, columns)`` with ``params(chunk)`` for each chunk of
+    at most ``size`` rows. Return how many rows each table was given."""
+    from kinto_server.storage.sql_common import chunks
+
+    counts = []
+    for (table, columns), rows in zip(IMPORTED_TABLES, (aces, memberships), strict=True):
+        sql, read = statement(table, columns), 0
+        for chunk in chunks(rows, size):
+            run(sql, params(chunk, len(columns)))
+            read += len(chunk)
+        counts.append(read)
+    return tuple(counts)
 
 
 def aces_per_uri(rows, object_uris):

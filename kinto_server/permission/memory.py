@@ -80,6 +80,22 @@ class MemoryPermission(PermissionBackend):
                         result[uri].add(permission)
         return dict(result)
 
+    def import_permissions(self, *, aces=(), memberships=()):
+        counts = [0, 0]
+        with self._lock:
+            wanted = defaultdict(lambda: defaultdict(set))
+            for uri, permission, principal in aces:
+                wanted[uri][permission].add(principal)
+                counts[0] += 1
+            for uri, permissions in wanted.items():
+                current = self._aces.get(uri, {})
+                merged = {perm: set(current.get(perm, ())) | added for perm, added in permissions.items()}
+                self.replace_object_permissions(object_uri=uri, permissions=merged)
+            for user_id, principal in memberships:
+                self.add_user_principal(user_id=user_id, principal=principal)
+                counts[1] += 1
+        return tuple(counts)
+
     def add_user_principal(self, *, user_id, principal):
         with self._lock:
             if principal not in self._user_principals.get(user_id, ()):

@@ -6,7 +6,7 @@ from collections import defaultdict
 from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
-from kinto_server.permission import PermissionBackend, aces_per_uri, permissions_per_uri
+from kinto_server.permission import PermissionBackend, aces_per_uri, import_in_chunks, permissions_per_uri
 
 # The statements of every request (lookups by key) are prepared.
 OBJECTS_PERMISSIONS = Prepared(
@@ -100,6 +100,16 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
             },
         )
         return permissions_per_uri(rows)
+
+    def import_permissions(self, *, aces=(), memberships=()):
+        def statement(table, columns):
+            arrays = ", ".join(f"%(c{i})s::text[]" for i in range(len(columns)))
+            return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+
+        def params(chunk, width):  # one array per column
+            return {f"c{i}": [row[i] for row in chunk] for i in range(width)}
+
+        return import_in_chunks(self._run, statement, params, aces, memberships)
 
     def add_user_principal(self, *, user_id, principal):
         self._run(

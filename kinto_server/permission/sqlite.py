@@ -6,7 +6,7 @@ import ujson
 
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
-from kinto_server.permission import PermissionBackend, aces_per_uri, permissions_per_uri
+from kinto_server.permission import PermissionBackend, aces_per_uri, import_in_chunks, permissions_per_uri
 
 # Lists of values are passed as one JSON parameter, read with json_each.
 _IN_URIS = "object_id IN (SELECT value FROM json_each(:uris))"
@@ -70,6 +70,16 @@ class SQLitePermission(SQLiteSchema, PermissionBackend):
             },
         )
         return permissions_per_uri(rows)
+
+    def import_permissions(self, *, aces=(), memberships=()):
+        def statement(table, columns):
+            values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+            return f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) SELECT {values} FROM json_each(:rows)"
+
+        def params(chunk, width):  # the rows as one JSON parameter
+            return {"rows": ujson.dumps([list(row) for row in chunk], escape_forward_slashes=False)}
+
+        return import_in_chunks(self._run, statement, params, aces, memberships)
 
     def add_user_principal(self, *, user_id, principal):
         self._run(

@@ -1,5 +1,5 @@
 """The ``kinto_server`` command: ``init``, ``migrate``, ``start``, ``backup``,
-``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
+``import-kinto``, ``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
 
 import argparse
 import configparser
@@ -312,6 +312,23 @@ def cmd_create_user(args):
     return 0
 
 
+def cmd_import_kinto(args):
+    """Copy a Kinto PostgreSQL database's data (:mod:`.import_kinto`)."""
+    from kinto_server.scripts import import_kinto
+
+    _read_ini(args.ini)
+    config, found = _backends(args.ini)
+    kept = {role: getattr(backends.resolve(role, config), "shared_across_processes", False) for role in ROLES}
+    for role in ("storage", "permission"):
+        if not kept[role]:
+            raise CommandError(
+                f"The {role} backend of {args.ini} ({config[role + '_backend']}) keeps nothing once this command "
+                "ends: import into sqlite or postgresql backends"
+            )
+    backends.check_schemas({role: found[role] for role in ("storage", "permission")})
+    return import_kinto.run(args, found, CommandError)
+
+
 def cmd_flush_cache(args):
     _read_ini(args.ini)
     _backends(args.ini)[1]["cache"].flush()
@@ -366,6 +383,19 @@ def parser():
     backup.add_argument("out", help="file to write the copy to")
     backup.add_argument("--force", action="store_true", help="overwrite an existing file")
     backup.set_defaults(run=cmd_backup)
+
+    imports = commands.add_parser("import-kinto", help="Copy the data of a Kinto PostgreSQL database.")
+    imports.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    imports.add_argument(
+        "--from", dest="source", required=True, metavar="URL", help="Kinto's storage database (kinto.storage_url)"
+    )
+    imports.add_argument(
+        "--permissions-from",
+        dest="permissions_source",
+        metavar="URL",
+        help="Kinto's permission database, if not the same (kinto.permission_url)",
+    )
+    imports.set_defaults(run=cmd_import_kinto)
 
     purge = commands.add_parser("purge-deleted", help="Remove old tombstones.")
     purge.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")

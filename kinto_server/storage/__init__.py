@@ -39,6 +39,24 @@ class ObjectExistsError(StorageError):
         self.existing = existing
 
 
+class ImportConflict(StorageError):
+    """An imported object has the key, or the timestamp within its parent,
+    of one already stored."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    """An object as :meth:`Storage.import_objects` takes it: ``data`` is
+    its fields but ``id`` and ``last_modified`` (ignored for a tombstone)."""
+
+    resource_name: str
+    parent_id: str
+    id: str
+    last_modified: int
+    deleted: bool
+    data: dict
+
+
 class Operator(enum.Enum):
     EQ = "eq"
     NOT = "not"
@@ -243,6 +261,20 @@ class Storage(Backend, abc.ABC):
         """Forget the changes logged before ``before_ms`` (epoch
         milliseconds): a cursor from before them then reads ``reset``."""
         raise NotImplementedError
+
+    @abc.abstractmethod
+    def import_objects(self, objects, timestamps=()):
+        """Store ``objects`` (:class:`Imported`, any number, in any order)
+        as they are, their timestamps kept, in the current transaction:
+        what moving data from another server needs. ``timestamps`` are
+        ``(resource_name, parent_id, last_modified)`` of parents whose
+        timestamp is above their newest object's (their tombstones were
+        purged); every parent's timestamp ends at least at its newest
+        object's, so the next write there gets a higher one and a ``_since``
+        poll started elsewhere misses nothing. Raise :class:`ImportConflict`
+        if an object has the key, or the timestamp in its parent, of one
+        already stored. Nothing goes to the change log: no write happened.
+        Return how many objects were stored."""
 
     @abc.abstractmethod
     def flush(self):

@@ -19,6 +19,7 @@ from kinto_server.storage import (
     DEFAULT_SORT,
     Change,
     ChangesPage,
+    ImportConflict,
     ObjectExistsError,
     ObjectNotFoundError,
     Operator,
@@ -90,6 +91,16 @@ def _reorder(siblings):
     for name in ("objects", "tombstones"):
         entries = getattr(siblings, name)
         setattr(siblings, name, dict(sorted(entries.items(), key=lambda item: item[1]["last_modified"])))
+
+
+def _copy(siblings):
+    copied = _Siblings()
+    copied.objects, copied.tombstones, copied.timestamp = (
+        dict(siblings.objects),
+        dict(siblings.tombstones),
+        siblings.timestamp,
+    )
+    return copied
 
 
 class MemoryStorage(Storage):
@@ -393,6 +404,45 @@ class MemoryStorage(Storage):
                 self._oldest = self._changes.popleft()[1].cursor[0]
                 purged += 1
             return purged
+
+    def import_objects(self, objects, timestamps=()):
+        by_parent = {}
+        for obj in objects:
+            by_parent.setdefault((obj.resource_name, obj.parent_id), []).append(obj)
+        with self._lock:
+            for (resource_name, parent_id), imported in by_parent.items():
+                siblings = self._get_siblings(resource_name, parent_id)
+                taken_ids = set(siblings.objects) | set(siblings.tombstones) if siblings else set()
+                taken_stamps = (
+                    {o["last_modified"] for o in (*siblings.objects.values(), *siblings.tombstones.values())}
+                    if siblings
+                    else set()
+                )
+                for obj in imported:
+                    if obj.id in taken_ids or obj.last_modified in taken_stamps:
+                        raise ImportConflict(
+                            f"{resource_name} {obj.id!r} of {parent_id!r} (last_modified {obj.last_modified}): "
+                            "an object with its id, or its timestamp in that parent, is already stored"
+                        )
+                    taken_ids.add(obj.id)
+                    taken_stamps.add(obj.last_modified)
+            for key, imported in by_parent.items():
+                self._import_siblings(key, imported)
+            for resource_name, parent_id, last_modified in timestamps:
+                siblings = self._get_siblings(resource_name, parent_id, create=True)
+                siblings.timestamp = max(siblings.timestamp, last_modified)
+        return sum(len(imported) for imported in by_parent.values())
+
+    def _import_siblings(self, key, imported):
+        siblings = self._get_siblings(*key, create=True)
+        self._remember_siblings(key, _copy(siblings))
+        for obj in imported:
+            if obj.deleted:
+                siblings.tombstones[obj.id] = {"id": obj.id, "last_modified": obj.last_modified, "deleted": True}
+            else:
+                siblings.objects[obj.id] = {**obj.data, "id": obj.id, "last_modified": obj.last_modified}
+            siblings.timestamp = max(siblings.timestamp, obj.last_modified)
+        _reorder(siblings)
 
     def flush(self):
         with self._lock:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import ujson
 
-from kinto_server.storage import Operator, check_trim
+from kinto_server.storage import ImportConflict, Operator, check_trim
 
 COLUMNS = ("id", "last_modified")
 COMPARATORS = {Operator.LT: "<", Operator.GT: ">", Operator.MIN: ">=", Operator.MAX: "<="}
@@ -119,9 +119,77 @@ class SharedSQLQueries:
         )
         return [row[0] for row in self._run(sql, params)]
 
+    #: The SQL function of the larger of two values.
+    greatest = "GREATEST"
+
+    def import_objects(self, objects, timestamps=()):
+        newest = {}
+        stored = 0
+        for chunk in chunks(objects, IMPORT_CHUNK):
+            params = self.params_class()
+            rows = []
+            for obj in chunk:
+                data = TOMBSTONE_DATA if obj.deleted else dumps(obj.data)
+                fields = (obj.parent_id, obj.resource_name, obj.id, obj.last_modified, bool(obj.deleted), data)
+                rows.append("(" + ", ".join(params.add(value) for value in fields) + ")")
+                key = (obj.resource_name, obj.parent_id)
+                newest[key] = max(newest.get(key, 0), obj.last_modified)
+            inserted = self._run(IMPORT_OBJECTS.format(rows=", ".join(rows)), params)
+            if len(inserted) != len(chunk):
+                raise ImportConflict(_first_conflict(chunk, inserted))
+            stored += len(chunk)
+        for resource_name, parent_id, last_modified in timestamps:
+            key = (resource_name, parent_id)
+            newest[key] = max(newest.get(key, 0), last_modified)
+        for chunk in chunks(newest.items(), IMPORT_CHUNK):
+            params = self.params_class()
+            rows = ", ".join(
+                f"({params.add(parent_id)}, {params.add(resource_name)}, {params.add(last_modified)})"
+                for (resource_name, parent_id), last_modified in chunk
+            )
+            self._run(IMPORT_TIMESTAMPS.format(rows=rows, greatest=self.greatest), params)
+        return stored
+
     def count_by_resource(self, *, resource_names):
         params = self.params_class()
         return counts_from_rows(self._run(count_by_resource_sql(resource_names, params), params))
+
+
+TOMBSTONE_DATA = '{"deleted": true}'
+IMPORT_CHUNK = 500  # objects per statement (6 parameters each)
+IMPORT_OBJECTS = """
+    INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data) VALUES {rows}
+    ON CONFLICT DO NOTHING
+    RETURNING parent_id, resource_name, id
+"""
+IMPORT_TIMESTAMPS = """
+    INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES {rows}
+    ON CONFLICT (parent_id, resource_name) DO UPDATE
+        SET last_modified = {greatest}(timestamps.last_modified, excluded.last_modified)
+"""
+
+
+def chunks(items, size):
+    """``items`` in lists of at most ``size``."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _first_conflict(chunk, inserted):
+    stored = {tuple(row) for row in inserted}
+    for obj in chunk:
+        if (obj.parent_id, obj.resource_name, obj.id) not in stored:
+            return (
+                f"{obj.resource_name} {obj.id!r} of {obj.parent_id!r} (last_modified {obj.last_modified}): "
+                "an object with its id, or its timestamp in that parent, is already stored"
+            )
+    return "an object is already stored"
 
 
 def count_by_resource_sql(resource_names, params):

@@ -122,6 +122,7 @@ TRIM_INDEXES = {
 
 class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
     params_class = Params
+    greatest = "MAX"
 
     component = "storage"
 
