@@ -27,7 +27,7 @@ import ujson
 
 from kinto_server.plugins.accounts.policy import PARENT_ID as ACCOUNTS_PARENT
 from kinto_server.plugins.accounts.policy import RESOURCE_NAME as ACCOUNT
-from kinto_server.storage import Imported
+from kinto_server.storage import ImportConflict, Imported
 
 #: Kinto's timestamps are TIMESTAMP columns; its API gives them as this.
 EPOCH_MS = "(EXTRACT(EPOCH FROM {column}) * 1000)::BIGINT"
@@ -153,6 +153,8 @@ def run(args, found, error):
                 aces=permissions_source.rows(ACES, "aces"), memberships=permissions_source.rows(MEMBERSHIPS, "members")
             )
             committed = True
+        except ImportConflict as conflict:
+            raise error(f"Nothing was imported: {conflict}") from None
         finally:
             for client in clients:
                 client.finish_request(commit=committed)

@@ -255,3 +255,45 @@ def test_a_database_kinto_did_not_make_and_a_memory_target_get_one_line(tmp_path
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr
         assert expected in result.stderr
+
+
+KINTO_LIKE = """
+CREATE TABLE metadata (name VARCHAR(128) NOT NULL, value VARCHAR(512) NOT NULL);
+INSERT INTO metadata VALUES ('storage_schema_version', '26'), ('permission_schema_version', '2');
+CREATE TABLE objects (
+    id TEXT, parent_id TEXT, resource_name TEXT, last_modified TIMESTAMP, data JSONB, deleted BOOLEAN
+);
+CREATE TABLE timestamps (parent_id TEXT, resource_name TEXT, last_modified TIMESTAMP);
+CREATE TABLE access_control_entries (object_id TEXT, permission TEXT, principal TEXT);
+CREATE TABLE user_principals (user_id TEXT, principal TEXT);
+INSERT INTO objects VALUES
+    ('b', '', 'bucket', '2020-01-01 00:00:00', '{}', FALSE),
+    ('r1', '/buckets/b/collections/c', 'record', '2020-01-01 00:00:01', '{}', FALSE),
+    ('r2', '/buckets/b/collections/c', 'record', '2020-01-01 00:00:01', '{}', FALSE);
+"""
+
+
+def test_a_source_whose_timestamps_clash_imports_nothing_and_says_so(tmp_path):
+    """Kinto keeps timestamps unique within a parent; a database edited by
+    hand may not: the copy stops with one line and the target stays empty."""
+    admin = admin_connection()
+    name, source = fresh_database(admin, "_kinto_like")
+    try:
+        import psycopg2
+
+        with psycopg2.connect(source) as connection, connection.cursor() as cursor:
+            cursor.execute(KINTO_LIKE)
+        sqlite = {role: kind.format(kind="sqlite") for role, kind in OURS.items()}
+        ours = tmp_path / "ours.ini"
+        ours.write_text(SETTINGS.format(egg="kinto_server", url=f"sqlite:///{tmp_path / 'x.sqlite'}", port=0, **sqlite))
+        command = [*OUR_CLI, "import-kinto", "--from", source, "--ini", str(ours)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "kinto_server: Nothing was imported: record 'r2' of '/buckets/b/collections/c'" in result.stderr
+        again = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert "Nothing was imported" in again.stderr  # not "already holds objects": the bucket was rolled back
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
