@@ -46,10 +46,9 @@ from kinto_server.database.postgresql import Prepared
 from kinto_server.errors import BackendUnavailable
 from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import order_and_keyset, where_filters
-from kinto_server.storage.sql_common import Params, SharedSQLQueries, dumps
+from kinto_server.storage.sql_common import TOMBSTONE_DATA, Params, SharedSQLQueries, dumps
 
 CLOCK = "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
-TOMBSTONE_DATA = '{"deleted": true}'
 
 # Queue for the parent, lock its timestamp row and hand out the next timestamp
 # (see above).

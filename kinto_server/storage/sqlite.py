@@ -23,10 +23,8 @@ import ujson
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
 from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
-from kinto_server.storage.sql_common import SharedSQLQueries
+from kinto_server.storage.sql_common import TOMBSTONE_DATA, SharedSQLQueries
 from kinto_server.storage.sqlite_sql import Params, dumps, order_and_keyset, register_functions, where_filters
-
-TOMBSTONE_DATA = '{"deleted": true}'
 
 BUMP = """
     INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES (:parent_id, :resource_name, :value)
