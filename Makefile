@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-metrics-cost bench-metrics-instructions bench-history-trim compat
+.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-metrics-cost bench-metrics-instructions bench-history-trim bench-admin screenshots compat
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,12 +50,12 @@ coverage: $(TEST_STAMP)  ## The whole test suite with a coverage report (slower 
 	$(VENV)/bin/pytest --cov=kinto_server --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)  ## Check style with ruff.
-	$(VENV)/bin/ruff check kinto_server tests bench
-	$(VENV)/bin/ruff format --check kinto_server tests bench
+	$(VENV)/bin/ruff check kinto_server tests bench docs
+	$(VENV)/bin/ruff format --check kinto_server tests bench docs
 
 format: $(TEST_STAMP)  ## Reformat the code with ruff.
-	$(VENV)/bin/ruff check --fix kinto_server tests bench
-	$(VENV)/bin/ruff format kinto_server tests bench
+	$(VENV)/bin/ruff check --fix kinto_server tests bench docs
+	$(VENV)/bin/ruff format kinto_server tests bench docs
 
 clean:  ## Remove the virtualenv and caches.
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache .coverage htmlcov
@@ -84,6 +84,14 @@ bench-metrics-cost: $(TEST_STAMP)  ## What metrics cost GET one record and POST:
 
 bench-metrics-instructions: $(TEST_STAMP)  ## The same, in CPU instructions per request counted by valgrind (repeatable to a fraction of a percent).
 	$(PYTHON) bench/plugin_instructions.py --plugin $(or $(PLUGIN),prometheus) --backend $(or $(BACKEND),sqlite)
+
+bench-admin: $(TEST_STAMP)  ## The admin page in Chromium on one bucket of 5,000 groups, 100 collections, 100,000 records (BACKEND=sqlite|postgresql).
+	@bash .ci/ensure-chromium
+	$(PYTHON) bench/admin_page.py --backend $(or $(BACKEND),sqlite) --runs $(or $(RUNS),5)
+
+screenshots: $(TEST_STAMP)  ## Take the admin page's screenshots of docs/ again.
+	@bash .ci/ensure-chromium
+	$(PYTHON) docs/screenshots.py
 
 bench-history-trim: $(TEST_STAMP)  ## A record write with the history trimmed to 1,000 entries, in a bucket whose history holds 1,000,000 more vs one holding the 1,000 (BACKEND=postgresql|sqlite).
 	@bash .ci/ensure-postgresql || true

@@ -9,7 +9,10 @@ setup(
     packages=[*find_packages(exclude=["tests", "tests.*", "migrations", "bench", "bench.*"]), "kinto_server.migrations"],
     # The top-level migrations/ folder ships inside the package.
     package_dir={"kinto_server.migrations": "migrations"},
-    package_data={"kinto_server.migrations": ["*/*/*.sql"], "kinto_server.scripts": ["*.template"]},
+    package_data={
+        "kinto_server.migrations": ["*/*/*.sql"], "kinto_server.scripts": ["*.template"],
+        "kinto_server.plugins.admin": ["static/*.*", "static/js/*.js"],
+    },
     include_package_data=False,
     python_requires=">=3.10",
     install_requires=[

@@ -132,6 +132,8 @@ DEFAULTS = {
     "http_host": (None, as_optional_str),
     "http_scheme": (None, as_optional_str),
     "version_json_path": ("version.json", as_str),
+    # kinto.plugins.admin: a folder of another admin build to serve (kinto-admin's), instead of ours.
+    "admin_assets_path": ("", as_str),
     # Metrics (prometheus and statsd plugins): the URL ids that label requests.
     "metrics_matchdict_fields": (["bucket_id", "collection_id", "group_id", "record_id"], as_list),
     "prometheus_prefix": ("kinto", as_str),

@@ -1,6 +1,7 @@
 """URL normalisation, as Kinto answers it: ``/`` and paths without the
 ``/v1`` prefix are redirected (307) under it, a trailing slash is removed
-(307), and another version prefix is a 404 errno 116."""
+(307) unless a plugin serves the path with it (``registry.slash_paths``:
+the admin page), and another version prefix is a 404 errno 116."""
 
 import re
 from urllib.parse import quote
@@ -39,6 +40,8 @@ def _undecodable_url(request):
 
 
 def redirects_tween_factory(handler, registry):
+    slash_paths = frozenset(registry.slash_paths)
+
     def redirects_tween(request):
         undecodable = _undecodable_url(request)
         if undecodable is not None:
@@ -47,7 +50,7 @@ def redirects_tween_factory(handler, registry):
         if path in ("", "/", PREFIX):
             return _redirect(request, PREFIX + "/")
         if path.startswith(PREFIX + "/"):
-            if len(path) > len(PREFIX) + 1 and path.endswith("/"):
+            if len(path) > len(PREFIX) + 1 and path.endswith("/") and path not in slash_paths:
                 return _redirect(request, path.rstrip("/"))
             return handler(request)
         if _OTHER_VERSION.match(path):

@@ -14,13 +14,13 @@ ALIASES = {
     "kinto.plugins.prometheus": "kinto_server.plugins.prometheus",
     "kinto.plugins.statsd": "kinto_server.plugins.statsd",
     "kinto.plugins.openid": "kinto_server.plugins.openid",
+    "kinto.plugins.admin": "kinto_server.plugins.admin",
     "kinto_changes": "kinto_server.plugins.changes",
 }
 
 
 # Kinto's plugins this server does not have yet: a warning, not a failed start.
 NOT_YET = {
-    "kinto.plugins.admin": "Kinto's admin page",
     "kinto_attachment": "files attached to records",
 }
 

@@ -47,3 +47,6 @@ def _serve(settings):
     server.close()
     for channel in list(server._map.values()):
         channel.close()
+    stream_server = getattr(app.registry, "stream_server", None)
+    if stream_server is not None:
+        stream_server.stop()

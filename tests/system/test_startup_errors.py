@@ -81,11 +81,13 @@ def test_an_unknown_include_names_it(tmp_path):
 
 
 def test_a_kinto_plugin_not_available_yet_is_a_warning(tmp_path):
-    ini = write(tmp_path, "kinto.includes = kinto.plugins.admin kinto.plugins.history")
+    ini = write(tmp_path, "kinto.includes = kinto_attachment kinto.plugins.history")
     result = run("start", "--ini", ini, "--check")
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert any("kinto.plugins.admin (Kinto's admin page) is not available in this server yet" in line for line in lines)
+    assert any(
+        "kinto_attachment (files attached to records) is not available in this server yet" in line for line in lines
+    )
 
 
 @pytest.mark.parametrize(

@@ -117,5 +117,6 @@ def test_the_shipped_configuration_keeps_its_data_in_one_sqlite_file(tmp_path, m
     app = TestApp(get_app(str(ini), "main"))
     app.app.registry.stream_server.stop()
     app.put("/v1/buckets/b", headers={"Authorization": "Basic YTpi"}, status=201)
+    assert app.get("/v1/admin/").content_type == "text/html"  # make serve's admin page
     tables = {row[0] for row in sqlite3.connect(tmp_path / "moved.sqlite").execute("SELECT name FROM sqlite_master")}
     assert {"objects", "access_control_entries", "cache"} <= tables

@@ -118,7 +118,8 @@ def test_cli_migrate_reports_memory_configs_and_missing_files(tmp_path, capsys):
 def test_an_installed_wheel_carries_and_applies_its_migrations(client, tmp_path):
     """Built as a wheel and installed in a fresh virtualenv (no editable
     install, no checkout on the path), ``kinto_server migrate`` finds the
-    migration files inside the installed package and applies them."""
+    migration files inside the installed package and applies them; every
+    file of the admin page is in the wheel too."""
     root = Path(__file__).resolve().parents[3]
     wheels = tmp_path / "wheels"
     build = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(wheels)]
@@ -137,6 +138,9 @@ def test_an_installed_wheel_carries_and_applies_its_migrations(client, tmp_path)
     # editable install of this checkout among them) are not read from there.
     with zipfile.ZipFile(next(wheels.glob("kinto_server-*.whl"))) as wheel:
         wheel.extractall(site)
+        shipped = {name for name in wheel.namelist() if "/plugins/admin/static/" in name}
+    admin = root / "kinto_server" / "plugins" / "admin" / "static"
+    assert shipped == {str(path.relative_to(root)) for path in admin.rglob("*") if path.is_file()}
     dependencies = next(p for p in map(Path, sys.path) if (p / "pyramid").is_dir())
     (Path(site) / "dependencies.pth").write_text(str(dependencies) + "\n")
     ini = tmp_path / "installed.ini"
