@@ -16,11 +16,11 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(SERVE_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,openid]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,openid,s3]'
 	touch $@
 
 $(TEST_STAMP): setup.py | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,openid,test]'
+	$(PIP) install --quiet -e '.[postgresql,redis,memcached,monitoring,openid,s3,test]'
 	touch $@ $(SERVE_STAMP)
 
 install: $(SERVE_STAMP)  ## Create .venv and install the server.

@@ -38,6 +38,9 @@ setup(
         # kinto.plugins.openid with an audience: JWT access tokens checked against
         # the provider's JWKS (signatures, expiry, audience: not code to write ourselves).
         "openid": ["pyjwt[crypto]>=2.8"],
+        # kinto_attachment's files in an S3-compatible store: AWS's own client,
+        # which speaks to any of them (MinIO, Ceph, R2...).
+        "s3": ["boto3>=1.34"],
         "test": [
             "pytest>=8",
             "pytest-cov>=5",
@@ -49,6 +52,9 @@ setup(
             "ruff>=0.5",
             # Drives Debian's Chromium for the browser tests (no browser download).
             "playwright>=1.40",
+            # A real S3 HTTP server for the attachment store's tests (MinIO is in
+            # neither Debian nor PyPI; moto's server speaks the same API).
+            "moto[server]>=5",
         ],
     },
     entry_points={

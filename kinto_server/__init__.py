@@ -24,7 +24,9 @@ def make_config(global_config=None, **raw_settings):
     registry.virtual_lists = {}
     # path -> media types it answers besides JSON (an Accept of one of them is no 406)
     registry.media_types = {}
-    registry.slash_paths = set()  # paths answered with their trailing slash (the admin page's)
+    registry.slash_paths = set()
+    # (path pattern, byte limit): plugins' endpoints taking larger bodies than max_request_body_bytes
+    registry.body_size_limits = []  # paths answered with their trailing slash (the admin page's)
     registry.root_permissions_extra = {}  # plugins' root permissions (account:create...)
     # plugins' objects in GET /v1/permissions: (uri, permissions held) -> entry or None
     registry.permission_entries_extra = []

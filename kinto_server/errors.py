@@ -63,11 +63,13 @@ def error_body(code, errno, message=None, details=None, error=None):
     return body
 
 
-def http_error(code, errno, message=None, details=None, headers=None):
-    """An HTTP exception carrying Kinto's JSON error body, ready to raise."""
+def http_error(code, errno, message=None, details=None, headers=None, error=None):
+    """An HTTP exception carrying Kinto's JSON error body, ready to raise
+    (``error``: the reason phrase of the body, when not the status's own)."""
     exc_class = httpexceptions.status_map[code]
     exc = exc_class(headers=headers)
-    exc.body = ujson.dumps(error_body(code, errno, message, details), escape_forward_slashes=False).encode("utf-8")
+    body = error_body(code, errno, message, details, error)
+    exc.body = ujson.dumps(body, escape_forward_slashes=False).encode("utf-8")
     exc.headers["Content-Type"] = JSON_CONTENT_TYPE
     exc.kinto_error = True
     return exc

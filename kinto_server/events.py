@@ -69,6 +69,23 @@ def notify(request, action, ref, old, new, permissions=None):
     request.environ.setdefault(PENDING_EVENTS, []).append(AfterResourceChanged(payload, impacted, request))
 
 
+@dataclass
+class AfterCommit:
+    """A call to make once the request's transaction is committed, and only
+    if it is: queued with the request's events (a batch's sub-request hands
+    it to its batch; a request tried again forgets the abandoned attempt's)."""
+
+    callback: object
+
+    def run(self):
+        self.callback()
+
+
+def after_commit(request, callback):
+    """Call ``callback()`` once the current change is committed (never if it is not)."""
+    request.environ.setdefault(PENDING_EVENTS, []).append(AfterCommit(callback))
+
+
 def after_commit_tween_factory(handler, registry):
     """Sends the AfterResourceChanged events of a successful request once its
     transaction is committed (this tween sits above the transaction's); a
@@ -85,9 +102,12 @@ def after_commit_tween_factory(handler, registry):
             return response
         for event in pending:
             try:
-                registry.notify(event)
+                if isinstance(event, AfterCommit):
+                    event.run()
+                else:
+                    registry.notify(event)
             except Exception:
-                logger.exception("Event listener failed on %s", event.payload.get("uri"))
+                logger.exception("After-commit work failed: %r", getattr(event, "payload", event))
         return response
 
     return after_commit_tween

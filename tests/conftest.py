@@ -5,6 +5,7 @@ from webtest import TestApp
 
 from kinto_server import main
 from tests.backends import BACKENDS, prepare, settings_for
+from tests.s3_server import s3_server  # noqa: F401 - a fixture for every test folder
 from tests.support import BASE_SETTINGS
 
 

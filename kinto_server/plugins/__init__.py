@@ -1,9 +1,5 @@
 """Optional features, switched on by listing them in ``kinto.includes``."""
 
-import logging
-
-logger = logging.getLogger(__name__)
-
 # Kinto's plugin names, accepted so that existing ini files work.
 ALIASES = {
     "kinto.plugins.default_bucket": "kinto_server.plugins.default_bucket",
@@ -16,12 +12,7 @@ ALIASES = {
     "kinto.plugins.openid": "kinto_server.plugins.openid",
     "kinto.plugins.admin": "kinto_server.plugins.admin",
     "kinto_changes": "kinto_server.plugins.changes",
-}
-
-
-# Kinto's plugins this server does not have yet: a warning, not a failed start.
-NOT_YET = {
-    "kinto_attachment": "files attached to records",
+    "kinto_attachment": "kinto_server.plugins.attachments",
 }
 
 
@@ -33,9 +24,6 @@ def include(config, name):
     """Include the plugin ``name`` of ``kinto.includes`` under /v1."""
     from kinto_server.settings import ConfigurationError
 
-    if name in NOT_YET and resolve(name) == name:
-        logger.warning("kinto.includes: %s (%s) is not available in this server yet; left out.", name, NOT_YET[name])
-        return
     module = resolve(name)
     try:
         config.include(module, route_prefix="v1")

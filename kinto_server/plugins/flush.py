@@ -9,6 +9,15 @@ from cornice import Service
 
 from kinto_server.views.rendering import json_response
 
+
+class Flushed:
+    """Notified once every backend is wiped: plugins keeping data elsewhere
+    (the attachments' files) wipe theirs."""
+
+    def __init__(self, request):
+        self.request = request
+
+
 flush = Service(name="flush", path="/__flush__", description="Remove everything (test servers only)")
 
 
@@ -17,6 +26,7 @@ def post_flush(request):
     registry = request.registry
     for backend in (registry.storage, registry.permission, registry.cache):
         backend.flush()
+    registry.notify(Flushed(request))
     return json_response({}, status=202)
 
 

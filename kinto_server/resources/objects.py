@@ -155,7 +155,7 @@ def put_object(request, ref, body):
     exists = target.obj is not None
     creating = not exists or request.environ.get("HTTP_IF_NONE_MATCH", "").strip() == "*"
     if creating:
-        _require_create(request, target)
+        require_create(request, target)
     else:
         target.require("write")
     target.ensure_parents()
@@ -182,14 +182,14 @@ def _conditional(request):
     return "HTTP_IF_MATCH" in environ or "HTTP_IF_NONE_MATCH" in environ
 
 
-def _require_create(request, target):
+def require_create(request, target):
     """Creating needs ``<resource>:create`` on the parent (on the root for buckets)."""
     parent = target.ref.parent
     if not target.access.allows(parent, target.ref.resource.create_permission):
         raise forbidden(request)
 
 
-def _require_write_or_404(request, target):
+def require_write_or_404(request, target):
     """Write is needed; a reader of the parent learns that the object is missing."""
     if target.allows("write"):
         return
@@ -211,7 +211,7 @@ def require_changes(body, patch_format):
 def patch_object(request, ref, body, patch_format=patching.JSON):
     require_changes(body, patch_format)
     target = Target(request, ref)
-    _require_write_or_404(request, target)
+    require_write_or_404(request, target)
     target.ensure_parents()
     obj = target.ensure_object()
     preconditions.check(request, obj["last_modified"], existing=obj)
@@ -246,7 +246,7 @@ def response_behavior(behavior, sent, old, new):
 
 def delete_object(request, ref):
     target = Target(request, ref)
-    _require_write_or_404(request, target)
+    require_write_or_404(request, target)
     target.ensure_parents()
     obj = target.ensure_object()
     preconditions.check(request, obj["last_modified"], existing=obj)
@@ -269,7 +269,7 @@ def create_object(request, parent_ref, resource, body):
         raise invalid_object_id()
     ref = parent_ref.child(resource, object_id) if parent_ref is not None else ObjectRef(BUCKET, (object_id,))
     target = Target(request, ref)
-    _require_create(request, target)
+    require_create(request, target)
     target.ensure_parents()
     if target.obj is not None:
         # Creating does not grant reading: an existing object is shown only

@@ -79,7 +79,8 @@ BACKENDS = ("storage", "permission", "cache")
 def get_heartbeat(request):
     registry = request.registry
     deadline = time.monotonic() + registry.settings["heartbeat_timeout_seconds"]
-    waits = {name: registry.heartbeat_probers[name].start() for name in BACKENDS}
+    # The backends', and those of plugins (kinto-attachment's file store).
+    waits = {name: prober.start() for name, prober in registry.heartbeat_probers.items()}
     status = {name: wait(deadline) for name, wait in waits.items()}
     return json_response(status, status=200 if all(status.values()) else 503)
 

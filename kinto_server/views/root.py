@@ -29,7 +29,11 @@ def get_hello(request):
             "readonly": settings["readonly"],
             "explicit_permissions": True,
         },
-        "capabilities": dict(request.registry.capabilities),
+        # A plugin's capability may depend on the request (a URL of this host).
+        "capabilities": {
+            name: capability(request) if callable(capability) else capability
+            for name, capability in request.registry.capabilities.items()
+        },
         "config": request.registry.config_file,
     }
     if settings["eos"]:

@@ -162,24 +162,39 @@ def body_validator(resource):
         if request.method == "PATCH" and patch_format == patching.JSON_PATCH:
             _validate_json_patch(request, body)
             return
-        if body is None:
-            body = {}
-        if not isinstance(body, dict):
-            request.errors.add("body", "", not_a_mapping(body))
-            return
-        for field in ("data", "permissions"):
-            if field in body and not isinstance(body[field], dict):
-                request.errors.add("body", field, not_a_mapping(body[field]))
-                return
-        unknown = [p for p in body.get("permissions", {}) if p not in resource.permissions]
-        if unknown:
-            request.errors.add("body", "permissions", f'"{unknown[0]}" is not one of {", ".join(resource.permissions)}')
-            return
-        try:
-            request.validated["body"] = schema.deserialize(body)
-        except colander.Invalid as invalid:
-            for name, description in invalid.asdict().items():
-                request.errors.add("body", name, description)
+        checked = checked_body(resource, {} if body is None else body, request.errors, schema)
+        if checked is not None:
+            request.validated["body"] = checked
 
     validate.schema = schema  # Read by the OpenAPI description.
     return validate
+
+
+def checked_body(resource, body, errors, schema=None):
+    """``body`` (``{data, permissions}``) as ``resource``'s schema reads it,
+    or None once what is wrong is added to ``errors`` (cornice's
+    ``request.errors``, or a list of error dicts)."""
+
+    def add(name, description):
+        if hasattr(errors, "add"):
+            errors.add("body", name, description)
+        else:
+            errors.append({"location": "body", "name": name, "description": description})
+
+    if not isinstance(body, dict):
+        add("", not_a_mapping(body))
+        return None
+    for field in ("data", "permissions"):
+        if field in body and not isinstance(body[field], dict):
+            add(field, not_a_mapping(body[field]))
+            return None
+    unknown = [p for p in body.get("permissions", {}) if p not in resource.permissions]
+    if unknown:
+        add("permissions", f'"{unknown[0]}" is not one of {", ".join(resource.permissions)}')
+        return None
+    try:
+        return (schema or body_schema(resource)).deserialize(body)
+    except colander.Invalid as invalid:
+        for name, description in invalid.asdict().items():
+            add(name, description)
+        return None

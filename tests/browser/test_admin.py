@@ -7,6 +7,7 @@ answer is tested on each backend elsewhere; these run on SQLite, the
 backend a new user gets (KINTO_TEST_BACKENDS permitting)."""
 
 import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -18,7 +19,9 @@ from tests.support import BASE_SETTINGS
 
 BACKEND = "sqlite" if "sqlite" in BACKENDS else BACKENDS[0]
 ADMIN_SETTINGS = {
-    "kinto.includes": ("kinto.plugins.admin kinto.plugins.accounts kinto.plugins.history kinto_server.plugins.stream"),
+    "kinto.includes": (
+        "kinto.plugins.admin kinto.plugins.accounts kinto.plugins.history kinto_server.plugins.stream kinto_attachment"
+    ),
     "kinto.multiauth.policies": "account basicauth",
     "kinto.account_hash_rounds": "4",
     "kinto.account_create_principals": "system.Everyone",
@@ -31,11 +34,12 @@ PASSWORD = "a-long-password"
 
 
 @pytest.fixture
-def server():
+def server(tmp_path):
     from tests.backends import prepare
 
     prepare(BACKEND)
-    generator = _serve({**BASE_SETTINGS, **settings_for(BACKEND), **ADMIN_SETTINGS})
+    files = {"kinto.attachment.base_path": str(tmp_path / "files")}
+    generator = _serve({**BASE_SETTINGS, **settings_for(BACKEND), **ADMIN_SETTINGS, **files})
     url = next(generator)
     for name in ("alice", "bob"):
         created = requests.put(f"{url}/accounts/{name}", json={"data": {"password": PASSWORD}}, timeout=10)
@@ -383,3 +387,34 @@ def test_a_record_is_edited_through_the_form_of_its_collections_schema(server, p
     page.get_by_role("button", name="Edit as JSON").click()
     assert '"priority": -3' in page.get_by_label("JSON").input_value()
     assert errors == [] or all("400" in error for error in errors)
+
+
+def test_a_file_is_attached_downloaded_kept_on_edits_and_removed(server, page, errors, tmp_path):
+    http = with_collection(server)
+    url = f"{server}/buckets/b/collections/c/records/r"
+    http.put(url, json={"data": {"title": "with a file"}}).raise_for_status()
+    source = tmp_path / "notes.txt"
+    source.write_text("the notes")
+    signed_in(page, server)
+    page.goto(f"{server}/admin/#/buckets/b/collections/c/records/r")
+    page.get_by_text("No file attached.").wait_for()
+    page.get_by_label("File to attach").set_input_files(str(source))
+    page.get_by_role("button", name="Attach file").click()
+    page.get_by_text("notes.txt").wait_for()
+    attachment = http.get(url).json()["data"]["attachment"]
+    assert (attachment["filename"], attachment["size"]) == ("notes.txt", 9)
+    with page.expect_download() as downloaded:
+        page.get_by_role("button", name="Download").click()
+    assert downloaded.value.suggested_filename == "notes.txt"
+    assert Path(downloaded.value.path()).read_text() == "the notes"
+    assert '"attachment"' not in page.get_by_label("JSON").input_value()  # never edited by hand
+    fill_json(page, '{"title": "renamed"}')
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved.").wait_for()
+    data = http.get(url).json()["data"]
+    assert data["title"] == "renamed" and data["attachment"] == attachment  # kept
+    page.get_by_role("button", name="Remove file").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove").click()
+    page.get_by_text("No file attached.").wait_for()
+    assert http.get(url).json()["data"]["attachment"] is None
+    assert errors == []

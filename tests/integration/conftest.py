@@ -27,6 +27,18 @@ def full_server_url(backend):
     yield from _serve({**BASE_SETTINGS, **settings_for(backend), **FULL_SETTINGS})
 
 
+@pytest.fixture
+def attachment_server_url(backend, tmp_path):
+    """The same, with kinto_attachment (its files in ``tmp_path / "files"``)."""
+    settings = {
+        **BASE_SETTINGS,
+        **settings_for(backend),
+        "kinto.includes": "kinto.plugins.default_bucket kinto_attachment",
+        "kinto.attachment.base_path": str(tmp_path / "files"),
+    }
+    yield from _serve(settings)
+
+
 def _serve(settings):
     app = main({}, **settings)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

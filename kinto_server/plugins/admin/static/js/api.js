@@ -67,6 +67,25 @@ export class Api {
     };
   }
 
+  /** A multipart form (an attachment's upload): the browser writes its Content-Type. */
+  async upload(path, form, { ifMatch } = {}) {
+    const headers = { Accept: "application/json" };
+    if (this.authorization) headers.Authorization = this.authorization;
+    if (ifMatch !== undefined) headers["If-Match"] = quote(ifMatch);
+    const response = await fetch(this.url(path), { method: "POST", headers, body: form, credentials: "omit" });
+    const json = await response.json().catch(() => null);
+    if (!response.ok) throw new ApiError(response.status, json);
+    return json;
+  }
+
+  /** A file the server sends (an attachment), as a Blob. */
+  async blob(path) {
+    const headers = this.authorization ? { Authorization: this.authorization } : {};
+    const response = await fetch(this.url(path), { headers, credentials: "omit", cache: "no-store" });
+    if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+    return response.blob();
+  }
+
   get(path) {
     return this.request("GET", path);
   }
@@ -99,5 +118,6 @@ export const paths = {
   group: (bid, gid) => `/buckets/${part(bid)}/groups/${part(gid)}`,
   records: (bid, cid) => `/buckets/${part(bid)}/collections/${part(cid)}/records`,
   record: (bid, cid, rid) => `/buckets/${part(bid)}/collections/${part(cid)}/records/${part(rid)}`,
+  attachment: (bid, cid, rid) => `/buckets/${part(bid)}/collections/${part(cid)}/records/${part(rid)}/attachment`,
   history: (bid) => `/buckets/${part(bid)}/history`,
 };

@@ -184,6 +184,8 @@ export async function objectEditor(container, path, options) {
   show(loaded);
 
   return {
+    /** The version loaded (its ETag), for the writes made beside the editor. */
+    version: () => etag,
     /** A change of this object arrived from the stream: say so, keep the edits. */
     changedRemotely(action, data) {
       if (data && loaded && data.last_modified === loaded.last_modified) return; // our own save

@@ -98,7 +98,7 @@ async function start() {
   const signout = document.getElementById("signout");
   signout.hidden = false;
   signout.addEventListener("click", signOut);
-  context = { api, root: me, user: me.user, setLive, refreshSidebar };
+  context = { api, root: me, user: me.user, setLive, refreshSidebar, refresh: () => render() };
   refreshSidebar();
   window.addEventListener("hashchange", render);
   await render();

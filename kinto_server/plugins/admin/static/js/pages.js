@@ -2,6 +2,7 @@
 // groups), a collection (its records), an object (its data, permissions).
 
 import { ApiError, paths } from "./api.js";
+import { attachmentField } from "./attachment.js";
 import { objectEditor } from "./editor.js";
 import { h, notice, pretty, replace } from "./dom.js";
 import { history } from "./history.js";
@@ -229,10 +230,15 @@ export async function recordPage(context, main, bid, cid, rid, tab) {
     return;
   }
   const collection = (await api.get(paths.collection(bid, cid))).json.data;
-  const editor = await objectEditor(body, paths.record(bid, cid, rid), {
+  let editor = null;
+  const extraFields = context.root.capabilities.attachments
+    ? [attachmentField(api, bid, cid, rid, { version: () => editor.version(), reload: context.refresh })]
+    : [];
+  editor = await objectEditor(body, paths.record(bid, cid, rid), {
     api,
     schema: collection.schema,
     label: `record ${rid}`,
+    extraFields,
     onDeleted: () => go(["buckets", bid, "collections", cid]),
   });
   context.onLeave(
