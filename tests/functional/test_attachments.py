@@ -342,3 +342,18 @@ def test_deleting_a_users_data_removes_the_files_of_what_only_they_could_write(m
     kept = attach(app, status=201).json  # alice's
     app.delete(f"/v1/__user_data__/{user_id('bob')}", headers=auth("admin"), status=200)
     assert stored(files) == [kept["location"]]
+
+
+def test_a_batch_removes_the_files_of_what_it_deleted_and_only_that(app, files):
+    first = attach(app, status=201).json
+    second = attach(app, path=RECORDS + "/r2", status=201).json
+    requests = [
+        {"method": "DELETE", "path": "/buckets/b/collections/c/records/r1"},
+        {"method": "DELETE", "path": "/buckets/b/collections/c/records/nothere"},  # fails on its own
+        {"method": "PUT", "path": "/buckets/b/collections/c/records/r2", "body": {"data": {"attachment": {"x": 1}}}},
+    ]
+    responses = app.post_json("/v1/batch", {"requests": requests}, headers=ALICE).json["responses"]
+    assert [response["status"] for response in responses] == [200, 404, 400]
+    assert stored(files) == [second["location"]]
+    assert first["location"] not in stored(files)
+    assert app.get(RECORDS + "/r2", headers=ALICE).json["data"]["attachment"] == second
