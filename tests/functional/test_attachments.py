@@ -281,6 +281,9 @@ def test_downloads_answer_304_and_ranges(app):
     partial = app.get(url, headers={**ALICE, "Range": "bytes=6-"}, status=206)
     assert partial.body == b"world"
     assert partial.headers["Content-Range"] == "bytes 6-10/11"
+    outside = app.get(url, headers={**ALICE, "Range": "bytes=50-60"}, status=416)
+    assert outside.json["message"] == "Requested range not satisfiable: the file has 11 bytes."
+    assert outside.headers["Content-Range"] == "bytes */11"
 
 
 @pytest.mark.parametrize(

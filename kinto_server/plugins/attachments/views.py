@@ -90,6 +90,10 @@ def _file_response(request, metadata):
     stored = _plugin(request).store.open(metadata["location"])
     if stored is None:
         raise http_error(404, ERRORS.MISSING_RESOURCE, "The attached file is missing from the store.")
+    if request.range is not None and request.range.range_for_length(stored.size) is None:
+        stored.stream.close()
+        message = f"Requested range not satisfiable: the file has {stored.size} bytes."
+        raise http_error(416, ERRORS.INVALID_PARAMETERS, message, headers={"Content-Range": f"bytes */{stored.size}"})
     response = Response(
         app_iter=FileIter(stored.stream),
         content_length=stored.size,
