@@ -6,20 +6,10 @@ way, and one that changes the attachment's metadata is refused (400), as
 kinto-attachment does."""
 
 from kinto_server.errors import ERRORS, http_error
-from kinto_server.events import after_commit
-from kinto_server.plugins.attachments import links
+from kinto_server.plugins.attachments.operations import release
 from kinto_server.resources.tree import ref_from_uri
 
 CASCADING = ("bucket", "collection", "record")
-
-
-def _forget(request, plugin, links_, rules):
-    storage = request.registry.storage
-    links.remove(storage, links_)
-    keys = [link["location"] for link in links_]
-    if keys and not rules.keep_old_files:
-        store = plugin.store
-        after_commit(request, lambda: [store.delete(key) for key in keys])
 
 
 def on_change(event):
@@ -32,7 +22,7 @@ def on_change(event):
     ref = ref_from_uri(payload["uri"])
     rules = plugin.settings.for_collection(ref.ids[0], ref.ids[1] if len(ref.ids) > 1 else "")
     if action == "delete":
-        _forget(request, plugin, links.under(request.registry.storage, ref), rules)
+        release(request, plugin, ref, rules)
         return
     if resource_name != "record" or request.environ.get(plugin.OWN_WRITE):
         return
@@ -42,4 +32,4 @@ def on_change(event):
         if before and after and before != after:
             raise http_error(400, ERRORS.UNDEFINED, "Attachment metadata cannot be modified.", error="Bad Request")
         if before and not after:
-            _forget(request, plugin, links.under(request.registry.storage, ref), rules)
+            release(request, plugin, ref, rules)

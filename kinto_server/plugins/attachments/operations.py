@@ -48,8 +48,16 @@ def _forget_if_not_committed(request, store, key):
     after_commit(request, lambda: uploaded.discard(key))
 
 
-def _drop_after_commit(request, store, keys, rules):
+def release(request, plugin, ref, rules):
+    """Forget the files of ``ref`` (a record, or what a collection or bucket
+    holds): their links now, the files themselves once the change is
+    committed (unless ``keep_old_files``)."""
+    storage = request.registry.storage
+    found = links.under(storage, ref)
+    links.remove(storage, found)
+    keys = [link["location"] for link in found]
     if keys and not rules.keep_old_files:
+        store = plugin.store
         after_commit(request, lambda: [store.delete(key) for key in keys])
 
 
@@ -66,10 +74,8 @@ def attach(request, ref, plugin):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(received.path)
     _forget_if_not_committed(request, plugin.store, key)
-    storage = request.registry.storage
-    replaced = links.under(storage, ref)
-    links.remove(storage, replaced)
-    links.add(storage, key, ref)
+    release(request, plugin, ref, rules)
+    links.add(request.registry.storage, key, ref)
     metadata = received.metadata(key)
     body = {"data": {**received.data, "attachment": metadata}}
     if received.permissions is not None:
@@ -79,7 +85,6 @@ def attach(request, ref, plugin):
         outcome = objects.put_object(request, ref, body)
     else:
         outcome = objects.patch_object(request, ref, body)
-    _drop_after_commit(request, plugin.store, [link["location"] for link in replaced], rules)
     return metadata, outcome.status
 
 
@@ -88,13 +93,9 @@ def detach(request, ref, plugin):
     objects.require_write_or_404(request, target)
     target.ensure_parents()
     target.ensure_object()
-    storage = request.registry.storage
-    replaced = links.under(storage, ref)
-    links.remove(storage, replaced)
+    release(request, plugin, ref, plugin.settings.for_collection(*ref.ids[:2]))
     request.environ[plugin.OWN_WRITE] = True
     objects.patch_object(request, ref, {"data": {"attachment": None}})
-    rules = plugin.settings.for_collection(*ref.ids[:2])
-    _drop_after_commit(request, plugin.store, [link["location"] for link in replaced], rules)
 
 
 def readable_attachment(request, ref):

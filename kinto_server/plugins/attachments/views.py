@@ -4,6 +4,8 @@
 capability's ``base_url`` points by default), checked against the record's
 ``read`` permission, with ETag, ``Range`` and the stored media type."""
 
+from urllib.parse import quote
+
 from cornice import Service
 from pyramid.response import Response
 from webob.static import FileIter
@@ -75,8 +77,6 @@ def get_download(request):
 
 
 def _disposition(metadata):
-    from urllib.parse import quote
-
     kind = "inline" if metadata.get("mimetype") in _INLINE else "attachment"
     return f"{kind}; filename*=UTF-8''{quote(metadata.get('filename') or 'attachment', safe='')}"
 
