@@ -14,11 +14,11 @@ paired ratios.
 """
 
 import argparse
-import socket
+import atexit
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import requests
@@ -43,18 +43,25 @@ def post_script(body):
     )
 
 
-def statsd_sink():
-    """A StatsD agent's socket, drained by a thread of this process (as an
-    agent would read them); returns its port."""
-    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sink.bind(("127.0.0.1", 0))
+DRAIN = """
+import socket, sys
+sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sink.bind(("127.0.0.1", 0))
+print(sink.getsockname()[1], flush=True)
+while True:
+    sink.recv(65536)
+"""
 
-    def drain():
-        while True:
-            sink.recv(65536)
 
-    threading.Thread(target=drain, daemon=True).start()
-    return sink.getsockname()[1]
+def statsd_sink(kind="process"):
+    """A StatsD agent's port: ``process``, a process of its own reading
+    the datagrams (as an agent does); ``none``, a port nobody reads (what
+    the server alone pays: the datagrams are refused by the kernel)."""
+    if kind == "none":
+        return free_port()
+    agent = subprocess.Popen([sys.executable, "-c", DRAIN], stdout=subprocess.PIPE, text=True)
+    atexit.register(agent.kill)
+    return int(agent.stdout.readline())
 
 
 def main(argv=None):
@@ -62,6 +69,7 @@ def main(argv=None):
     parser.add_argument("--plugin", choices=("stream", "prometheus", "statsd", "none"), default="stream")
     parser.add_argument("--backend", choices=("memory", "sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run (default: %(default)s)")
+    parser.add_argument("--sink", choices=("process", "none"), default="process", help="statsd: who reads")
     parser.add_argument("--rounds", type=int, default=3, help="turns per scenario (default: %(default)s)")
     args = parser.parse_args(argv)
     ensure_wrk()
@@ -74,7 +82,7 @@ def main(argv=None):
         }
     else:
         plugin = f"kinto.plugins.{args.plugin}" if args.plugin != "none" else ""
-        extra = f"kinto.statsd_url = udp://127.0.0.1:{statsd_sink()}\n" if args.plugin == "statsd" else ""
+        extra = f"kinto.statsd_url = udp://127.0.0.1:{statsd_sink(args.sink)}\n" if args.plugin == "statsd" else ""
         scenarios = {"GET one record": (RECORD, GET), "POST one record": (WRITES, post)}
     with_plugin = (
         BENCH_PROFILE.replace(

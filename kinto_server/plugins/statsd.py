@@ -8,12 +8,17 @@ the label values (``|s``, as Kinto: unique users...), observed values as
 gauges (``|g``).
 
 The protocol is a few lines of text: written here, no dependency. A
-request only queues its lines; a thread of the process sends what was
-queued every ``SEND_SECONDS`` (0.1 s), packed in datagrams of up to 1,400
-bytes: a few system calls per second and a few wake-ups of the agent, not
-one per metric (Kinto) nor one per request. Sending never blocks nor fails
-a request: a datagram that cannot be sent is dropped, and so are the
-oldest lines if the sender falls behind by ``MAX_PENDING`` blocks.
+request only queues its measurements; a thread of the process spells and
+sends what was queued every ``SEND_SECONDS`` (0.1 s), packed in datagrams
+of up to 1,400 bytes: a few system calls per second and a few wake-ups of
+the agent, not one per metric (Kinto) nor one per request. What an agent
+would fold anyway is folded before it is sent: a set member once per
+sending (an agent counts the distinct members of its own, longer
+interval), a request size gauge once, with its last value (an agent keeps
+the last); every timing is sent, as its percentiles need. Sending never
+blocks nor fails a request: a datagram that cannot be sent is dropped,
+and so are the oldest measurements if the sender falls behind by
+``MAX_PENDING``.
 """
 
 import atexit
@@ -42,7 +47,7 @@ def _with_labels(key, labels):
 DATAGRAM_BYTES = 1400  # Within an Ethernet MTU.
 NEWLINE = ord("\n")
 SEND_SECONDS = 0.1
-MAX_PENDING = 100_000  # blocks of lines (a request's, or one line)
+MAX_PENDING = 100_000  # a request's measurements, or one line
 
 
 class StatsDService:
@@ -80,7 +85,7 @@ class StatsDService:
             blocks = [pending.popleft() for _ in range(len(pending))]
         if not blocks:
             return
-        data, start, end = "\n".join(blocks).encode("utf-8"), 0, 0
+        data, start, end = "\n".join(self._lines(blocks)).encode("utf-8"), 0, 0
         total = len(data)
         while start < total:
             end = start + DATAGRAM_BYTES
@@ -122,28 +127,43 @@ class StatsDService:
         self._send(f"{self.prefix}{key}:{unique}|s")
 
     def _request_lines(self, labels):
-        """The fixed parts of a request's lines, spelled once per label set."""
+        """The fixed parts of a request's lines, spelled once per label set:
+        its summary (a set member) and the start of its duration line."""
         unique = ".".join(f"{name}.{_clean(value)}" for name, value in labels.first)
         found = labels.derived[self] = (
-            f"{self.prefix}request_summary:{unique}|s\n{self.prefix}"
-            f"{_with_labels('request_duration_seconds', labels.second)}:",
-            f"|ms\n{self.prefix}request_size:",
+            f"{self.prefix}request_summary:{unique}|s",
+            f"{self.prefix}{_with_labels('request_duration_seconds', labels.second)}:",
         )
         return found
 
     def _user_lines(self, user):
-        found = user.derived[self] = "".join(
-            f"\n{self.prefix}{key}:{'.'.join(f'{name}.{_clean(value)}' for name, value in labels)}|s"
+        found = user.derived[self] = tuple(
+            f"{self.prefix}{key}:{'.'.join(f'{name}.{_clean(value)}' for name, value in labels)}|s"
             for key, labels in (("users", user.first), ("authentication", user.second))
         )
         return found
 
     def request_done(self, labels, seconds, size, user):
-        summary, length = labels.derived.get(self) or self._request_lines(labels)
-        block = f"{summary}{seconds * 1000:.3f}{length}{size}|g"
-        if user is not None:
-            block += user.derived.get(self) or self._user_lines(user)
-        self._pending.append(block)
+        self._pending.append((labels, seconds, size, user))  # spelled by the sender
+
+    def _lines(self, blocks):
+        """The lines of what was queued: requests' set members once each,
+        the last request size, every timing and every other line."""
+        lines, members, size = [], {}, None
+        for block in blocks:
+            if type(block) is str:
+                lines.append(block)
+                continue
+            labels, seconds, size, user = block
+            summary, duration = labels.derived.get(self) or self._request_lines(labels)
+            members[summary] = None
+            lines.append(f"{duration}{seconds * 1000:.3f}|ms")
+            if user is not None:
+                members.update(dict.fromkeys(user.derived.get(self) or self._user_lines(user)))
+        if size is not None:
+            lines.append(f"{self.prefix}request_size:{size}|g")
+        lines.extend(members)
+        return lines
 
     def close(self):
         self._closed.set()

@@ -1,5 +1,6 @@
-"""How queued StatsD lines leave the process: packed in datagrams of at
-most DATAGRAM_BYTES, cut between lines, every line once and in order."""
+"""How queued StatsD measurements leave the process: packed in datagrams
+of at most DATAGRAM_BYTES, cut between lines, every line once and in
+order; what an agent folds (set members, the last gauge) folded first."""
 
 import pytest
 
@@ -62,3 +63,35 @@ def test_lengths_are_counted_in_bytes(service, agent):
 def test_nothing_queued_sends_nothing(service, agent):
     service.flush()
     assert datagrams(agent) == []
+
+
+def test_what_an_agent_folds_is_sent_once_per_sending_and_every_timing_is_sent(service, agent):
+    from kinto_server.metrics import LabelSet
+
+    labels = LabelSet((("method", "get"), ("status", "200")), (("method", "get"),))
+    other = LabelSet((("method", "put"), ("status", "201")), (("method", "put"),))
+    user = LabelSet((("auth", "basicauth"), ("userid", "abc")), (("type", "basicauth"),))
+    for seconds, size, request in ((0.001, 10, labels), (0.002, 20, other), (0.003, 30, labels)):
+        service.request_done(request, seconds, size, user)
+    service._pending.append("kinto.cache_hits:1|c")
+    service.flush()
+    lines = b"\n".join(datagrams(agent)).decode().split("\n")
+    assert sorted(lines) == sorted(
+        [
+            "kinto.request_duration_seconds.method.get:1.000|ms",
+            "kinto.request_duration_seconds.method.put:2.000|ms",
+            "kinto.request_duration_seconds.method.get:3.000|ms",
+            "kinto.cache_hits:1|c",
+            "kinto.request_size:30|g",  # the last, as an agent keeps it
+            "kinto.request_summary:method.get.status.200|s",
+            "kinto.request_summary:method.put.status.201|s",
+            "kinto.users:auth.basicauth.userid.abc|s",
+            "kinto.authentication:type.basicauth|s",
+        ]
+    )
+    service.request_done(labels, 0.004, 40, None)
+    service.flush()
+    assert datagrams(agent) == [
+        b"kinto.request_duration_seconds.method.get:4.000|ms\nkinto.request_size:40|g\n"
+        b"kinto.request_summary:method.get.status.200|s"
+    ]
