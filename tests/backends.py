@@ -17,7 +17,7 @@ DATABASE_URL = os.environ.get("KINTO_TEST_DATABASE_URL", "postgresql://postgres@
 BACKENDS = [b for b in os.environ.get("KINTO_TEST_BACKENDS", "memory,sqlite,postgresql").split(",") if b]
 SQLITE_PATH = os.path.join(tempfile.mkdtemp(prefix="kinto-server-tests-"), "kinto.sqlite")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TABLES = "objects, timestamps, changes, access_control_entries, user_principals, cache"
+TABLES = "objects, timestamps, live_counts, changes, access_control_entries, user_principals, cache"
 
 
 def settings_for(backend):
@@ -45,7 +45,15 @@ def _migrated_sqlite():
 def sqlite_client():
     """The test SQLite file's client, migrated and emptied."""
     client = _migrated_sqlite()
-    for table in ("objects", "timestamps", "changes", "access_control_entries", "user_principals", "cache"):
+    for table in (
+        "objects",
+        "timestamps",
+        "live_counts",
+        "changes",
+        "access_control_entries",
+        "user_principals",
+        "cache",
+    ):
         client.execute(f"DELETE FROM {table}")
     return client
 

@@ -1,5 +1,5 @@
 """The ``kinto_server`` command: ``init``, ``migrate``, ``start``, ``backup``,
-``import-kinto``, ``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
+``import-kinto``, ``import``, ``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
 
 import argparse
 import configparser
@@ -329,6 +329,21 @@ def cmd_import_kinto(args):
     return import_kinto.run(args, found, CommandError)
 
 
+def cmd_import(args):
+    """Records from JSON lines into a collection (:mod:`.import_records`)."""
+    from kinto_server.scripts import import_records
+
+    _read_ini(args.ini)
+    config, found = _backends(args.ini)
+    if not getattr(backends.resolve("storage", config), "shared_across_processes", False):
+        raise CommandError(
+            f"The storage backend of {args.ini} ({config['storage_backend']}) keeps nothing once this command "
+            "ends: import into sqlite or postgresql backends, or through the API of the running server"
+        )
+    backends.check_schemas({"storage": found["storage"]})
+    return import_records.run(args, config, found["storage"], CommandError)
+
+
 def cmd_flush_cache(args):
     _read_ini(args.ini)
     _backends(args.ini)[1]["cache"].flush()
@@ -396,6 +411,13 @@ def parser():
         help="Kinto's permission database, if not the same (kinto.permission_url)",
     )
     imports.set_defaults(run=cmd_import_kinto)
+
+    records = commands.add_parser("import", help="Store records from JSON lines in a collection.")
+    records.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    records.add_argument("--bucket", required=True, help="bucket id")
+    records.add_argument("--collection", required=True, help="collection id (it must exist)")
+    records.add_argument("file", nargs="?", default="-", help="one JSON record per line (default: standard input)")
+    records.set_defaults(run=cmd_import)
 
     purge = commands.add_parser("purge-deleted", help="Remove old tombstones.")
     purge.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")

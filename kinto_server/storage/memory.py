@@ -354,6 +354,8 @@ class MemoryStorage(Storage):
             siblings = self._get_siblings(resource_name, parent_id)
             if siblings is None:
                 return 0
+            if not filters and object_ids is None:
+                return len(siblings.objects)
             wanted = predicate(filters)
             return sum(
                 1

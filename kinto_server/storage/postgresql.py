@@ -44,7 +44,7 @@ from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
 from kinto_server.errors import BackendUnavailable
-from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectNotFoundError, Storage
 from kinto_server.storage.sql import order_and_keyset, where_filters
 from kinto_server.storage.sql_common import TOMBSTONE_DATA, Params, SharedSQLQueries, dumps
 
@@ -98,6 +98,8 @@ INIT_TIMESTAMP = f"""
     VALUES (%(parent_id)s, %(resource_name)s, {CLOCK})
     ON CONFLICT (parent_id, resource_name) DO NOTHING
 """
+
+LIVE_COUNT = "SELECT live FROM live_counts WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s"
 
 GET = Prepared("""
     SELECT last_modified, data FROM objects
@@ -232,6 +234,11 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
 
         return PostgreSQLCombined.for_backends(self, permission)
 
+    def _bump(self, resource_name, parent_id, requested=0, count=1):
+        """The highest of ``count`` new timestamps of the parent (locked)."""
+        params = {"parent_id": parent_id, "resource_name": resource_name, "requested": requested, "count": count}
+        return self._run(BUMP, params)[0][0]
+
     def resource_timestamp(self, *, resource_name, parent_id):
         params = {"parent_id": parent_id, "resource_name": resource_name}
         rows = self._run(TIMESTAMP, params)
@@ -285,10 +292,6 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
             self.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
         return created
 
-    def refuse_existing(self, *, resource_name, parent_id, object_id):
-        """Raise ObjectExistsError with the live object a create ran into."""
-        raise ObjectExistsError(self.get(resource_name=resource_name, parent_id=parent_id, object_id=object_id))
-
     def update(self, *, resource_name, parent_id, object_id, obj):
         return self._write(UPDATE, resource_name, parent_id, object_id, obj)
 
@@ -324,10 +327,9 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
         if not rows:
             return []
         ids = [row[0] for row in rows]
-        bump = {"parent_id": parent_id, "resource_name": resource_name, "requested": 0, "count": len(ids)}
-        top = self._run(BUMP, bump)[0][0]
+        top = self._bump(resource_name, parent_id, count=len(ids))
         stamps = list(range(top - len(ids) + 1, top + 1))
-        self._run(MARK_DELETED, {**bump, "ids": ids, "stamps": stamps})
+        self._run(MARK_DELETED, {"parent_id": parent_id, "resource_name": resource_name, "ids": ids, "stamps": stamps})
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
 
     def trim_field_text(self, name):
@@ -421,13 +423,16 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
 
     def _count(self, resource_name, parent_id, filters, object_ids, with_timestamp):
         params = Params()
-        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
         stamp = "NULL"
         if with_timestamp:
             stamp = (
                 f"(SELECT last_modified FROM timestamps WHERE parent_id = {params.add(parent_id)}"
                 f" AND resource_name = {params.add(resource_name)})"
             )
+        if not filters and object_ids is None:  # kept by the writes (migration 0005)
+            params.update(parent_id=parent_id, resource_name=resource_name)
+            return self._run(f"SELECT COALESCE(({LIVE_COUNT}), 0), {stamp}", params)[0]
+        scope = self._scope(params, resource_name, parent_id, filters, object_ids)
         return self._run(f"SELECT count(*), {stamp} FROM objects WHERE {scope}", params)[0]
 
     def count_with_timestamp(self, *, resource_name, parent_id, filters=(), object_ids=None):
@@ -506,7 +511,7 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
             return len(rows)
 
     def flush(self):
-        self._run("TRUNCATE objects, timestamps, changes", {})
+        self._run("TRUNCATE objects, timestamps, live_counts, changes", {})
         # Cursors of the flushed changes read "reset" from now on.
         self._run(f"UPDATE changes_forgotten SET position = {MICROSECONDS.format('clock_timestamp()')}, seq = 0", {})
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import ujson
 
-from kinto_server.storage import ImportConflict, Operator, check_trim
+from kinto_server.storage import ImportConflict, ObjectExistsError, Operator, check_trim
 
 COLUMNS = ("id", "last_modified")
 COMPARATORS = {Operator.LT: "<", Operator.GT: ">", Operator.MIN: ">=", Operator.MAX: "<="}
@@ -93,7 +93,8 @@ def trim_sql(*, resource_name, parent_id, equal, keep, slack, params, field_text
 
 class SharedSQLQueries:
     """The storage methods the SQL backends run alike (``trim_objects``,
-    ``count_by_resource``); they say how they
+    ``import_objects``, ``create_many``, ``count_by_resource``); they give
+    their parent's next timestamps (``_bump``) and say how they
     spell a data field as text (``trim_field_text``), which table (and index
     hint) the trim reads (``trim_table``), and their ``Params``."""
 
@@ -150,6 +151,28 @@ class SharedSQLQueries:
             self._run(IMPORT_TIMESTAMPS.format(rows=rows, greatest=self.greatest), params)
         return stored
 
+    def create_many(self, *, resource_name, parent_id, objs):
+        created = []
+        for chunk in _distinct_chunks(objs, IMPORT_CHUNK):
+            first = self._bump(resource_name, parent_id, count=len(chunk)) - len(chunk) + 1
+            params, rows, stored = self.params_class(), [], []
+            for last_modified, obj in enumerate(chunk, start=first):
+                data = {k: v for k, v in obj.items() if k not in ("id", "last_modified")}
+                fields = (parent_id, resource_name, obj["id"], last_modified, False, dumps(data))
+                rows.append("(" + ", ".join(params.add(value) for value in fields) + ")")
+                stored.append({**data, "id": obj["id"], "last_modified": last_modified})
+            inserted = self._run(CREATE_MANY.format(rows=", ".join(rows)), params)
+            if len(inserted) != len(chunk):
+                written = {row[0] for row in inserted}
+                existing = next(obj["id"] for obj in chunk if obj["id"] not in written)
+                self.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=existing)
+            created.extend(stored)
+        return created
+
+    def refuse_existing(self, *, resource_name, parent_id, object_id):
+        """Raise ObjectExistsError with the live object a create ran into."""
+        raise ObjectExistsError(self.get(resource_name=resource_name, parent_id=parent_id, object_id=object_id))
+
     def count_by_resource(self, *, resource_names):
         params = self.params_class()
         return counts_from_rows(self._run(count_by_resource_sql(resource_names, params), params))
@@ -161,6 +184,15 @@ IMPORT_OBJECTS = """
     INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data) VALUES {rows}
     ON CONFLICT DO NOTHING
     RETURNING parent_id, resource_name, id
+"""
+# Creating over a tombstone revives it; over a live object (or one
+# created twice), nothing is written.
+CREATE_MANY = """
+    INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data) VALUES {rows}
+    ON CONFLICT (parent_id, resource_name, id) DO UPDATE
+        SET last_modified = excluded.last_modified, deleted = excluded.deleted, data = excluded.data
+        WHERE objects.deleted
+    RETURNING id
 """
 IMPORT_TIMESTAMPS = """
     INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES {rows}
@@ -177,6 +209,21 @@ def chunks(items, size):
         if len(chunk) == size:
             yield chunk
             chunk = []
+    if chunk:
+        yield chunk
+
+
+def _distinct_chunks(objs, size):
+    """``objs`` in lists of at most ``size`` with distinct ids: one statement
+    cannot write a row twice, so a repeated id starts the next list (where
+    it meets the first as an existing object)."""
+    chunk, ids = [], set()
+    for obj in objs:
+        if len(chunk) == size or obj["id"] in ids:
+            yield chunk
+            chunk, ids = [], set()
+        chunk.append(obj)
+        ids.add(obj["id"])
     if chunk:
         yield chunk
 

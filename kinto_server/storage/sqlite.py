@@ -22,7 +22,7 @@ import ujson
 
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
-from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectExistsError, ObjectNotFoundError, Storage
+from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectNotFoundError, Storage
 from kinto_server.storage.sql_common import TOMBSTONE_DATA, SharedSQLQueries
 from kinto_server.storage.sqlite_sql import Params, dumps, order_and_keyset, register_functions, where_filters
 
@@ -33,6 +33,7 @@ BUMP = """
     RETURNING last_modified
 """
 TIMESTAMP = "SELECT last_modified FROM timestamps WHERE parent_id = :parent_id AND resource_name = :resource_name"
+LIVE_COUNT = "SELECT live FROM live_counts WHERE parent_id = :parent_id AND resource_name = :resource_name"
 INIT_TIMESTAMP = """
     INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES (:parent_id, :resource_name, :value)
     ON CONFLICT (parent_id, resource_name) DO NOTHING
@@ -197,8 +198,7 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
     def create(self, *, resource_name, parent_id, obj):
         created = self._write(CREATE, resource_name, parent_id, obj["id"], obj)
         if created is None:
-            existing = self.get(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
-            raise ObjectExistsError(existing)
+            self.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
         return created
 
     def update(self, *, resource_name, parent_id, object_id, obj):
@@ -320,6 +320,9 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
         return self._read_page(kwargs, with_timestamp=False)[0]
 
     def count_all(self, *, resource_name, parent_id, filters=(), object_ids=None):
+        if not filters and object_ids is None:  # kept by the writes (migration 0005)
+            rows = self._run(LIVE_COUNT, {"parent_id": parent_id, "resource_name": resource_name})
+            return rows[0][0] if rows else 0
         params = Params()
         scope = self._scope(params, resource_name, parent_id, filters, object_ids)
         return self._run(f"SELECT count(*) FROM objects WHERE {scope}", params)[0][0]
@@ -385,7 +388,7 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
             return count
 
     def flush(self):
-        for table in ("objects", "timestamps", "changes"):
+        for table in ("objects", "timestamps", "live_counts", "changes"):
             self._run(f"DELETE FROM {table}")
         # Cursors of the flushed changes read "reset" from now on.
         self._run(f"UPDATE changes_forgotten SET seq = ({LOG_END})")

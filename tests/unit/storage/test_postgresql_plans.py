@@ -41,7 +41,7 @@ def seeded():
     client.execute("INSERT INTO timestamps VALUES (%(parent)s, 'record', %(size)s)", {"parent": PARENT, "size": SIZE})
     client.execute("ANALYZE objects")
     yield client
-    client.execute("TRUNCATE objects, timestamps")
+    client.execute("TRUNCATE objects, timestamps, live_counts")
 
 
 def plan_nodes(plan):
