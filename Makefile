@@ -70,7 +70,7 @@ bench-compare: $(TEST_STAMP)  ## Benchmark side by side with Kinto 26 (bench/kin
 bench-workers: $(TEST_STAMP)  ## Scenarios with one server process and with WORKERS (2) processes (BACKEND=postgresql|sqlite).
 	$(PYTHON) bench/run.py --backend $(or $(BACKEND),postgresql) --workers $(or $(WORKERS),2) --duration $(or $(DURATION),10)
 
-bench-scaling: $(TEST_STAMP)  ## List costs for 1k, 10k and 100k records, through HTTP (BACKEND=postgresql|sqlite).
+bench-scaling: $(TEST_STAMP)  ## List costs for 1k to 1M records (first page, _since, filter, data-field sort, HEAD count, full walk), through HTTP (BACKEND=postgresql|sqlite).
 	$(PYTHON) bench/scaling.py --backend $(or $(BACKEND),postgresql) --duration $(or $(DURATION),5)
 
 bench-stream: $(TEST_STAMP)  ## Change stream: write-to-arrival latency at 1/100/2000 streams, memory per stream, GET throughput with 2000 open (BACKEND=sqlite|memory|postgresql).
