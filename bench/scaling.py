@@ -1,7 +1,8 @@
 """How list costs grow with the collection, on PostgreSQL or SQLite, through
 HTTP, for collections of 1,000 to 1,000,000 records: the first page of 100,
 a ``_since`` returning 10 changes, a filtered page in timestamp order
-(``status=done``), a page sorted by a data field (``_sort=n``), ``HEAD``
+(``status=done``), a page sorted by a data field (``_sort=n``), before and
+after ``kinto_server index`` declares it (with the time the index takes), ``HEAD``
 with ``Total-Records`` (median ms, one client), and a walk of the whole collection by pages of
 1,000 (Next-Page links; milliseconds per page, one client).
 
@@ -15,6 +16,7 @@ is measured by its own summary), then the tables analysed.
 import argparse
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +40,12 @@ SCENARIOS = {
     "status=done, newest 100": "?status=done&_sort=-last_modified&_limit=100",
     "_sort=n, first 100": "?_sort=n&_limit=100",
 }
+# Once ``kinto_server index ... n`` declared the field (dropped after).
+DECLARED = {
+    "_sort=n declared, first 100": "?_sort=n&_limit=100",
+    "_sort=-n declared, first 100": "?_sort=-n&_limit=100",
+}
+COLLECTION = ("--bucket", "scaling", "--collection", "c")
 
 
 def seed_sqlite(path, size):
@@ -72,7 +80,9 @@ def seed_postgresql(size):
             """
             INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
             SELECT %s, 'record', 'r' || n, 1700000000000 + n, FALSE,
-                   jsonb_build_object('n', n * 7919 %% %s, 'status', (ARRAY['todo', 'done', 'doing'])[n %% 3 + 1])
+                   jsonb_build_object(
+                       'n', n::bigint * 7919 %% %s, 'status', (ARRAY['todo', 'done', 'doing'])[n %% 3 + 1]
+                   )
             FROM generate_series(1, %s) AS n
             """,
             (PARENT, size, size),
@@ -136,11 +146,20 @@ def main(argv=None):
             http.put(f"{server.url}/v1/buckets/scaling")
             http.put(f"{server.url}/v1{PARENT}")
             records = f"{server.url}/v1{PARENT}/records"
-            rows = {name: {} for name in [*SCENARIOS, "HEAD Total-Records, ms", "walk, ms per page of 1,000"]}
+            ini = str(Path(workdir) / f"{server.name}-{server.backend}.ini")
+            names = [*SCENARIOS, "declaring n (index build), s", *DECLARED]
+            rows = {name: {} for name in [*names, "HEAD Total-Records, ms", "walk, ms per page of 1,000"]}
             for size in sizes:
                 since = seed(size)
                 for name, query in SCENARIOS.items():
                     rows[name][size] = wrk(records + query.format(since=since), script, args.duration, workdir)["rps"]
+                index = [sys.executable, "-m", "kinto_server.scripts.cli", "index", "--ini", ini, *COLLECTION, "n"]
+                started = time.perf_counter()
+                subprocess.run(index, check=True, capture_output=True)
+                rows["declaring n (index build), s"][size] = time.perf_counter() - started
+                for name, query in DECLARED.items():
+                    rows[name][size] = wrk(records + query, script, args.duration, workdir)["rps"]
+                subprocess.run([*index, "--drop"], check=True, capture_output=True)
                 rows["HEAD Total-Records, ms"][size] = head_ms(http, records, size)
                 per_page, walked = walk(http, records + "?_limit=1000")
                 assert walked == size, (walked, size)

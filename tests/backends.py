@@ -17,7 +17,7 @@ DATABASE_URL = os.environ.get("KINTO_TEST_DATABASE_URL", "postgresql://postgres@
 BACKENDS = [b for b in os.environ.get("KINTO_TEST_BACKENDS", "memory,sqlite,postgresql").split(",") if b]
 SQLITE_PATH = os.path.join(tempfile.mkdtemp(prefix="kinto-server-tests-"), "kinto.sqlite")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TABLES = "objects, timestamps, live_counts, changes, access_control_entries, user_principals, cache"
+TABLES = "objects, timestamps, live_counts, declared_indexes, changes, access_control_entries, user_principals, cache"
 
 
 def settings_for(backend):
@@ -49,6 +49,7 @@ def sqlite_client():
         "objects",
         "timestamps",
         "live_counts",
+        "declared_indexes",
         "changes",
         "access_control_entries",
         "user_principals",
@@ -128,3 +129,19 @@ def shared_cache(name, settings=None):
         pytest.skip(reason)
     cache.flush()
     return cache
+
+
+def cli_ini(tmp_path, backend):
+    """An ini that ``kinto_server init`` wrote for ``backend`` (sqlite or
+    postgresql: the test database, emptied, or a skip), its change stream
+    on any free port (the template's may be taken)."""
+    from kinto_server.scripts import cli
+
+    path = tmp_path / "kinto.ini"
+    argv = ["init", "--ini", str(path), "--backend", backend]
+    if backend == "postgresql":
+        database_client()
+        argv += ["--database-url", DATABASE_URL]
+    assert cli.main(argv) == 0
+    path.write_text(path.read_text().replace("127.0.0.1:8889", "127.0.0.1:0"))
+    return path

@@ -1,5 +1,5 @@
 """The ``kinto_server`` command: ``init``, ``migrate``, ``start``, ``backup``,
-``import-kinto``, ``import``, ``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
+``import-kinto``, ``import``, ``index``, ``purge-deleted``, ``create-user``, ``flush-cache`` and ``version``."""
 
 import argparse
 import configparser
@@ -344,6 +344,39 @@ def cmd_import(args):
     return import_records.run(args, config, found["storage"], CommandError)
 
 
+def cmd_index(args):
+    """Declare (or drop) the data fields a collection's records are sorted
+    by: the storage keeps indexes on them."""
+    from kinto_server.storage import UnindexableField
+
+    _read_ini(args.ini)
+    config, found = _backends(args.ini)
+    storage = found["storage"]
+    backends.check_schemas({"storage": storage})
+    if args.list:
+        for resource_name, parent_id, field in storage.declared_indexes():
+            print(f"{parent_id}: {field}" + ("" if resource_name == "record" else f" ({resource_name})"))
+        return 0
+    if not (args.bucket and args.collection and args.fields):
+        raise CommandError("give --bucket, --collection and the fields to index (or --list)")
+    if not getattr(storage, "has_schema", False):
+        raise CommandError(
+            f"The storage backend of {args.ini} ({config['storage_backend']}) has no index to keep: it sorts in memory"
+        )
+    parent_id = f"/buckets/{args.bucket}/collections/{args.collection}"
+    for field in args.fields:
+        try:
+            if args.drop:
+                storage.drop_index(resource_name="record", parent_id=parent_id, field=field)
+                print(f"Dropped the index of {field!r} of {parent_id}.")
+            else:
+                storage.declare_index(resource_name="record", parent_id=parent_id, field=field)
+                print(f"Indexed {field!r} of {parent_id}: sorts on it (_sort={field} or -{field}) read the index.")
+        except UnindexableField as refused:
+            raise CommandError(f"Cannot index {refused}") from None
+    return 0
+
+
 def cmd_flush_cache(args):
     _read_ini(args.ini)
     _backends(args.ini)[1]["cache"].flush()
@@ -418,6 +451,15 @@ def parser():
     records.add_argument("--collection", required=True, help="collection id (it must exist)")
     records.add_argument("file", nargs="?", default="-", help="one JSON record per line (default: standard input)")
     records.set_defaults(run=cmd_import)
+
+    index = commands.add_parser("index", help="Index data fields a collection is sorted by.")
+    index.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
+    index.add_argument("--bucket", help="bucket id")
+    index.add_argument("--collection", help="collection id")
+    index.add_argument("fields", nargs="*", metavar="field", help="data fields (dotted when nested: meta.rank)")
+    index.add_argument("--drop", action="store_true", help="drop these fields' indexes instead")
+    index.add_argument("--list", action="store_true", help="list the indexed fields")
+    index.set_defaults(run=cmd_index)
 
     purge = commands.add_parser("purge-deleted", help="Remove old tombstones.")
     purge.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")

@@ -39,6 +39,10 @@ class ObjectExistsError(StorageError):
         self.existing = existing
 
 
+class UnindexableField(StorageError):
+    """A field that this backend cannot index (the message says why)."""
+
+
 class ImportConflict(StorageError):
     """An imported object has the key, or the timestamp within its parent,
     of one already stored."""
@@ -99,6 +103,12 @@ def check_trim(resource_name, equal, keep, slack):
     backends write these names into the statement (they come from code)."""
     if not all(_IDENTIFIER.match(name) for name in [resource_name, *equal]) or keep < 1 or slack < 0:
         raise ValueError(f"cannot trim {resource_name!r} on {sorted(equal)} keeping {keep} (+{slack})")
+
+
+def check_indexable(field):
+    """UnindexableField unless ``field`` names a data field."""
+    if not field or field in ("id", "last_modified") or any(not part for part in field.split(".")) or "\x00" in field:
+        raise UnindexableField(f"{field!r} is not a data field to index (id and last_modified always are)")
 
 
 @dataclass(frozen=True)
@@ -288,6 +298,26 @@ class Storage(Backend, abc.ABC):
         if an object has the key, or the timestamp in its parent, of one
         already stored. Nothing goes to the change log: no write happened.
         Return how many objects were stored."""
+
+    def declare_index(self, *, resource_name, parent_id, field):
+        """Keep the data ``field`` (dotted when nested) of this parent's
+        objects indexed, so that sorts on it (both directions, page after
+        page) read an index rather than every object; idempotent. Built without blocking writes where the
+        database can (PostgreSQL). :class:`UnindexableField` if the
+        backend cannot index it."""
+        check_indexable(field)
+        with self._declarations_lock:
+            self._declared.add((resource_name, parent_id, field))
+
+    def drop_index(self, *, resource_name, parent_id, field):
+        """Forget a declaration of :meth:`declare_index` and its indexes."""
+        with self._declarations_lock:
+            self._declared.discard((resource_name, parent_id, field))
+
+    def declared_indexes(self):
+        """``[(resource_name, parent_id, field)]`` declared, in order."""
+        with self._declarations_lock:
+            return sorted(self._declared)
 
     @abc.abstractmethod
     def flush(self):

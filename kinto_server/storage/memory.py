@@ -107,6 +107,8 @@ class MemoryStorage(Storage):
     def __init__(self):
         self._lock = threading.RLock()
         self._siblings = {}
+        # Indexes are declared, not built: lists are sorted in Python.
+        self._declared, self._declarations_lock = set(), self._lock
         # The change log: (logged at in ms, Change), in commit order, which
         # is the order of the cursors (a counter). Cursors up to ``_oldest``
         # were forgotten.

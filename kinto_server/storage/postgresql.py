@@ -44,9 +44,15 @@ from kinto_server.database import postgresql
 from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
 from kinto_server.errors import BackendUnavailable
-from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectNotFoundError, Storage
-from kinto_server.storage.sql import order_and_keyset, where_filters
-from kinto_server.storage.sql_common import TOMBSTONE_DATA, Params, SharedSQLQueries, dumps
+from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectNotFoundError, Sort, Storage, check_indexable
+from kinto_server.storage.sql import order_and_keyset, sort_keys, where_filters
+from kinto_server.storage.sql_common import (
+    TOMBSTONE_DATA,
+    Params,
+    SharedSQLQueries,
+    dumps,
+    field_index_name,
+)
 
 CLOCK = "FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT"
 
@@ -97,6 +103,16 @@ INIT_TIMESTAMP = f"""
     INSERT INTO timestamps (parent_id, resource_name, last_modified)
     VALUES (%(parent_id)s, %(resource_name)s, {CLOCK})
     ON CONFLICT (parent_id, resource_name) DO NOTHING
+"""
+
+INDEX_VALID = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%(name)s)"
+DECLARE = """
+    INSERT INTO declared_indexes (resource_name, parent_id, field)
+    VALUES (%(resource_name)s, %(parent_id)s, %(field)s) ON CONFLICT DO NOTHING
+"""
+UNDECLARE = """
+    DELETE FROM declared_indexes
+    WHERE resource_name = %(resource_name)s AND parent_id = %(parent_id)s AND field = %(field)s
 """
 
 LIVE_COUNT = "SELECT live FROM live_counts WHERE parent_id = %(parent_id)s AND resource_name = %(resource_name)s"
@@ -331,6 +347,50 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
         stamps = list(range(top - len(ids) + 1, top + 1))
         self._run(MARK_DELETED, {"parent_id": parent_id, "resource_name": resource_name, "ids": ids, "stamps": stamps})
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
+
+    # Field indexes (migration 0006): for a declared field, two indexes
+    # partial to its parent's live objects, on the very expressions the
+    # list statements write (kinto_server/storage/sql.py): the sort keys
+    # ascending and descending, both then ``id`` (the tie-break).
+    # CREATE INDEX CONCURRENTLY: writes go on while one is built.
+
+    def _field_indexes(self, resource_name, parent_id, field):
+        """``[(name, CREATE INDEX statement, its parameters)]``."""
+        check_indexable(field)
+        found = []
+        for kind in ("asc", "desc"):
+            params = Params()
+            direction = "DESC" if kind == "desc" else "ASC"
+            keys = sort_keys(Sort(field, descending=kind == "desc"), params)
+            columns = ", ".join(f"{expr} {direction}" for expr, _, _ in keys) + ", id ASC"
+            where = (
+                f"parent_id = {params.add(parent_id)} AND resource_name = {params.add(resource_name)} AND NOT deleted"
+            )
+            name = field_index_name(kind, resource_name, parent_id, field)
+            found.append((name, f"CREATE INDEX CONCURRENTLY {name} ON objects ({columns}) WHERE {where}", params))
+        return found
+
+    def _outside_transactions(self):
+        return self.client.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def declare_index(self, *, resource_name, parent_id, field):
+        indexes = self._field_indexes(resource_name, parent_id, field)
+        with self._outside_transactions() as connection:
+            for name, create, params in indexes:
+                valid = connection.exec_driver_sql(INDEX_VALID, {"name": name}).fetchall()
+                if valid and valid[0][0]:
+                    continue
+                if valid:  # an interrupted build leaves an invalid index
+                    connection.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+                connection.exec_driver_sql(create, params)
+            connection.exec_driver_sql(DECLARE, self._declaration(resource_name, parent_id, field))
+
+    def drop_index(self, *, resource_name, parent_id, field):
+        indexes = self._field_indexes(resource_name, parent_id, field)
+        with self._outside_transactions() as connection:
+            connection.exec_driver_sql(UNDECLARE, self._declaration(resource_name, parent_id, field))
+            for name, _, _ in indexes:
+                connection.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
     def trim_field_text(self, name):
         return f"(data ->> '{name}')"

@@ -27,7 +27,7 @@ def _json_type(value):
     return None
 
 
-def _value(field, params):
+def field_value(field, params):
     return f"(data #> {params.add(field.split('.'))})"
 
 
@@ -75,7 +75,7 @@ def filter_sql(flt, params):
         # no match through arrays), and the planner estimates it far better:
         # it keeps to the timestamp index instead of sorting the collection.
         return f"data @> CAST({params.add(dumps(_nested(flt.field, value)))} AS jsonb)"
-    x = _value(flt.field, params)
+    x = field_value(flt.field, params)
     if op is Operator.EQ:
         return f"{x} = CAST({params.add(dumps(value))} AS jsonb)"
     if op is Operator.NOT:
@@ -126,7 +126,7 @@ def sort_keys(sort, params):
     """``[(sql expression, value of the key for an object, cast)]`` for one sort."""
     if sort.field in COLUMNS:
         return [(sort.field, lambda obj, f=sort.field: obj.get(f), "")]
-    x = _value(sort.field, params)
+    x = field_value(sort.field, params)
     string = f"COALESCE(CASE WHEN jsonb_typeof({x}) = 'string' THEN {x} #>> '{{}}' END, '') COLLATE \"C\""
     number = f"COALESCE(CASE WHEN jsonb_typeof({x}) = 'number' THEN ({x} #>> '{{}}')::numeric END, 0)"
     other = f"COALESCE(CASE WHEN jsonb_typeof({x}) IN ('boolean', 'array', 'object') THEN {x} END, 'null'::jsonb)"

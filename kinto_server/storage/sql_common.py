@@ -7,6 +7,7 @@ As in the memory backend, a column filter with a value of the wrong type
 matches nothing (``not_``: everything): ids are strings, timestamps integers.
 """
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -169,6 +170,12 @@ class SharedSQLQueries:
             created.extend(stored)
         return created
 
+    def declared_indexes(self):
+        return [tuple(row) for row in self._run(DECLARED_INDEXES, self.params_class())]
+
+    def _declaration(self, resource_name, parent_id, field):
+        return {"resource_name": resource_name, "parent_id": parent_id, "field": field}
+
     def refuse_existing(self, *, resource_name, parent_id, object_id):
         """Raise ObjectExistsError with the live object a create ran into."""
         raise ObjectExistsError(self.get(resource_name=resource_name, parent_id=parent_id, object_id=object_id))
@@ -176,6 +183,16 @@ class SharedSQLQueries:
     def count_by_resource(self, *, resource_names):
         params = self.params_class()
         return counts_from_rows(self._run(count_by_resource_sql(resource_names, params), params))
+
+
+DECLARED_INDEXES = "SELECT resource_name, parent_id, field FROM declared_indexes ORDER BY 1, 2, 3"
+
+
+def field_index_name(kind, *key):
+    """The name of an index of a declared field: ``field_<digest of the
+    key>_<kind>`` (within PostgreSQL's 63 characters)."""
+    digest = hashlib.sha1("\x1f".join(key).encode("utf-8")).hexdigest()[:20]
+    return f"field_{digest}_{kind}"
 
 
 TOMBSTONE_DATA = '{"deleted": true}'

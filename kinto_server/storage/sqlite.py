@@ -22,9 +22,26 @@ import ujson
 
 from kinto_server.database import sqlite
 from kinto_server.database.sqlite import SQLiteSchema
-from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectNotFoundError, Storage
-from kinto_server.storage.sql_common import TOMBSTONE_DATA, SharedSQLQueries
-from kinto_server.storage.sqlite_sql import Params, dumps, order_and_keyset, register_functions, where_filters
+from kinto_server.storage import (
+    DEFAULT_SORT,
+    Change,
+    ChangesPage,
+    ObjectNotFoundError,
+    Sort,
+    Storage,
+    UnindexableField,
+    check_indexable,
+)
+from kinto_server.storage.sql_common import TOMBSTONE_DATA, SharedSQLQueries, field_index_name
+from kinto_server.storage.sqlite_sql import (
+    Params,
+    dumps,
+    json_path,
+    order_and_keyset,
+    register_functions,
+    sort_keys,
+    where_filters,
+)
 
 BUMP = """
     INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES (:parent_id, :resource_name, :value)
@@ -51,6 +68,12 @@ UPSERT = """
 CREATE = UPSERT.format(condition="WHERE objects.deleted")
 UPDATE = UPSERT.format(condition="")
 MARK_DELETED = f"UPDATE objects SET deleted = 1, data = '{TOMBSTONE_DATA}', last_modified = :last_modified WHERE {_KEY}"
+
+DECLARE = "INSERT INTO declared_indexes VALUES (:resource_name, :parent_id, :field) ON CONFLICT DO NOTHING"
+UNDECLARE = (
+    "DELETE FROM declared_indexes WHERE resource_name = :resource_name AND parent_id = :parent_id AND field = :field"
+)
+DECLARED_BY_OTHERS = "SELECT 1 FROM declared_indexes WHERE resource_name = :resource_name AND field = :field"
 
 LOG_CHANGE = "INSERT INTO changes (logged_at, action, resource_name, parent_id, data) VALUES (?, ?, ?, ?, ?)"
 LOG_END = "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'changes'"
@@ -236,6 +259,48 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
             key = {"parent_id": parent_id, "resource_name": resource_name, "id": object_id}
             self._run(MARK_DELETED, {**key, "last_modified": stamp})
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
+
+    # Field indexes (migration 0006): for a declared field, two indexes of
+    # the live objects on (parent, resource, the sort keys ascending or
+    # descending, id), the very expressions the list statements write
+    # (kinto_server/storage/sqlite_sql.py). Not partial to the parent: the
+    # statements bind it as a parameter, which SQLite cannot match to a
+    # partial index; so the parents declaring one field share its indexes.
+    # SQLite builds an index holding the write lock: writes wait meanwhile.
+
+    def _field_indexes(self, resource_name, field):
+        """``[(name, CREATE INDEX statement)]``."""
+        check_indexable(field)
+        if json_path(field) is None:
+            raise UnindexableField(f"{field!r}: SQLite's JSON paths cannot name a key holding a double quote")
+        found = []
+        for kind in ("asc", "desc"):
+            params = Params()
+            keys = sort_keys(Sort(field, descending=kind == "desc"), params)
+            direction = "DESC" if kind == "desc" else "ASC"
+            columns = ", ".join(f"{expr} {direction}" for expr, _ in keys)
+            name = field_index_name(kind, resource_name, field)
+            columns = f"parent_id, resource_name, {columns}, id"
+            create = f"CREATE INDEX IF NOT EXISTS {name} ON objects ({columns}) WHERE NOT deleted"
+            found.append((name, create))
+        return found
+
+    def declare_index(self, *, resource_name, parent_id, field):
+        indexes = self._field_indexes(resource_name, field)
+        with self.client.connect() as transaction:
+            for _, create in indexes:
+                transaction.execute(create, {})
+            transaction.execute(DECLARE, self._declaration(resource_name, parent_id, field))
+            transaction.execute("ANALYZE objects", {})
+
+    def drop_index(self, *, resource_name, parent_id, field):
+        indexes = self._field_indexes(resource_name, field)
+        with self.client.connect() as transaction:
+            transaction.execute(UNDECLARE, self._declaration(resource_name, parent_id, field))
+            others = transaction.execute(DECLARED_BY_OTHERS, {"resource_name": resource_name, "field": field})
+            if not others:
+                for name, _ in indexes:
+                    transaction.execute(f"DROP INDEX IF EXISTS {name}", {})
 
     def trim_field_text(self, name):
         return f"json_extract(data, '$.{name}')"

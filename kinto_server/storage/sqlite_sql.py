@@ -97,7 +97,10 @@ class _Field:
     def __init__(self, field, params):
         path = json_path(field)
         if path is not None:
-            p = params.add(path)
+            # Written in the statement, so that an index on these expressions
+            # can serve it (SQLite matches expressions with bound parameters
+            # to none); a path with a NUL cannot be (sqlite3 refuses it).
+            p = "'" + path.replace("'", "''") + "'" if "\x00" not in path else params.add(path)
             self.type = f"json_type(data, {p})"
             self.value = f"json_extract(data, {p})"
         else:

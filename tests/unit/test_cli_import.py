@@ -9,7 +9,7 @@ from pyramid.paster import get_app
 from webtest import TestApp
 
 from kinto_server.scripts import cli, import_records
-from tests.backends import BACKENDS, DATABASE_URL, database_client
+from tests.backends import BACKENDS, cli_ini
 from tests.support import auth
 
 C = "/buckets/b/collections/c"
@@ -18,15 +18,7 @@ ALICE = auth("alice")
 
 @pytest.fixture(params=[b for b in BACKENDS if b != "memory"])
 def ini(request, tmp_path):
-    path = tmp_path / "kinto.ini"
-    argv = ["init", "--ini", str(path), "--backend", request.param]
-    if request.param == "postgresql":
-        database_client()  # emptied (or skipped)
-        argv += ["--database-url", DATABASE_URL]
-    assert cli.main(argv) == 0
-    # Any free port for the change stream (the template's may be taken).
-    path.write_text(path.read_text().replace("127.0.0.1:8889", "127.0.0.1:0"))
-    return path
+    return cli_ini(tmp_path, request.param)
 
 
 @pytest.fixture

@@ -102,3 +102,38 @@ def test_keyset_sql_grows_linearly_with_the_sort_fields():
         return len(order_and_keyset(sorting, after, Params())[1])
 
     assert size(40) < 2.2 * size(20) < 4.4 * size(10)
+
+
+@pytest.fixture
+def indexed(seeded):
+    storage = PostgreSQLStorage(seeded)
+    for field in ("n", "status"):
+        storage.declare_index(resource_name="record", parent_id=PARENT, field=field)
+    yield seeded
+    for field in ("n", "status"):
+        storage.drop_index(resource_name="record", parent_id=PARENT, field=field)
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["_sort=n", "_sort=-n"])
+def test_a_sort_on_a_declared_field_reads_its_index_page_after_page(indexed, descending):
+    from kinto_server.storage import Sort
+
+    recorder = RecordingClient(indexed)
+    storage = PostgreSQLStorage(recorder)
+    sorting = (Sort("n", descending),)
+    first = storage.list_all(resource_name="record", parent_id=PARENT, sorting=sorting, limit=101)
+    assert_reads_only_what_it_returns(explain(indexed, recorder.last), 101)
+    second = storage.list_all(resource_name="record", parent_id=PARENT, sorting=sorting, after=first[-1], limit=101)
+    assert_reads_only_what_it_returns(explain(indexed, recorder.last), 101)
+    live = [n for n in range(1, SIZE + 1) if n % 50]
+    expected = sorted(live, reverse=descending)[:202]
+    assert [o["n"] for o in first + second] == expected
+
+
+def test_without_the_declaration_the_same_sort_reads_the_whole_collection(seeded):
+    from kinto_server.storage import Sort
+
+    recorder = RecordingClient(seeded)
+    PostgreSQLStorage(recorder).list_all(resource_name="record", parent_id=PARENT, sorting=(Sort("n"),), limit=101)
+    scans = [n for n in explain(seeded, recorder.last) if n.get("Relation Name") == "objects"]
+    assert sum(scan["Actual Rows"] * scan["Actual Loops"] for scan in scans) > SIZE / 2  # what indexes are for
