@@ -346,7 +346,7 @@ def cmd_import(args):
 
 def cmd_index(args):
     """Declare (or drop) the data fields a collection's records are sorted
-    by: the storage keeps indexes on them."""
+    and filtered by: the storage keeps indexes on them."""
     from kinto_server.storage import UnindexableField
 
     _read_ini(args.ini)
@@ -371,7 +371,8 @@ def cmd_index(args):
                 print(f"Dropped the index of {field!r} of {parent_id}.")
             else:
                 storage.declare_index(resource_name="record", parent_id=parent_id, field=field)
-                print(f"Indexed {field!r} of {parent_id}: sorts on it (_sort={field} or -{field}) read the index.")
+                uses = f"sorts on it (_sort={field}, -{field}) and its equality filters read indexes"
+                print(f"Indexed {field!r} of {parent_id}: {uses}.")
         except UnindexableField as refused:
             raise CommandError(f"Cannot index {refused}") from None
     return 0
@@ -452,7 +453,7 @@ def parser():
     records.add_argument("file", nargs="?", default="-", help="one JSON record per line (default: standard input)")
     records.set_defaults(run=cmd_import)
 
-    index = commands.add_parser("index", help="Index data fields a collection is sorted by.")
+    index = commands.add_parser("index", help="Index data fields a collection is sorted and filtered by.")
     index.add_argument("--ini", default="config/kinto.ini", help="configuration file (default: %(default)s)")
     index.add_argument("--bucket", help="bucket id")
     index.add_argument("--collection", help="collection id")

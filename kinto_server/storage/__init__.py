@@ -302,7 +302,8 @@ class Storage(Backend, abc.ABC):
     def declare_index(self, *, resource_name, parent_id, field):
         """Keep the data ``field`` (dotted when nested) of this parent's
         objects indexed, so that sorts on it (both directions, page after
-        page) read an index rather than every object; idempotent. Built without blocking writes where the
+        page) and equality filters on a number or string (on PostgreSQL,
+        any JSON scalar) read an index rather than every object; idempotent. Built without blocking writes where the
         database can (PostgreSQL). :class:`UnindexableField` if the
         backend cannot index it."""
         check_indexable(field)

@@ -45,7 +45,7 @@ from kinto_server.database.migrations import PostgreSQLSchema
 from kinto_server.database.postgresql import Prepared
 from kinto_server.errors import BackendUnavailable
 from kinto_server.storage import DEFAULT_SORT, Change, ChangesPage, ObjectNotFoundError, Sort, Storage, check_indexable
-from kinto_server.storage.sql import order_and_keyset, sort_keys, where_filters
+from kinto_server.storage.sql import field_value, order_and_keyset, sort_keys, where_filters
 from kinto_server.storage.sql_common import (
     TOMBSTONE_DATA,
     Params,
@@ -328,7 +328,7 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
         clauses = [
             f"parent_id = {params.add(parent_id)}",
             f"resource_name = {params.add(resource_name)}",
-            where_filters(filters, params),
+            where_filters(filters, params, self._indexed_fields(resource_name, parent_id, filters)),
         ]
         if not include_deleted:
             clauses.append("NOT deleted")
@@ -348,21 +348,25 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
         self._run(MARK_DELETED, {"parent_id": parent_id, "resource_name": resource_name, "ids": ids, "stamps": stamps})
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
 
-    # Field indexes (migration 0006): for a declared field, two indexes
+    # Field indexes (migration 0006): for a declared field, three indexes
     # partial to its parent's live objects, on the very expressions the
     # list statements write (kinto_server/storage/sql.py): the sort keys
-    # ascending and descending, both then ``id`` (the tie-break).
+    # ascending and descending, both then ``id`` (the tie-break), and the
+    # field's value then the timestamp (equality filters, newest first).
     # CREATE INDEX CONCURRENTLY: writes go on while one is built.
 
     def _field_indexes(self, resource_name, parent_id, field):
         """``[(name, CREATE INDEX statement, its parameters)]``."""
         check_indexable(field)
         found = []
-        for kind in ("asc", "desc"):
+        for kind in ("asc", "desc", "eq"):
             params = Params()
-            direction = "DESC" if kind == "desc" else "ASC"
-            keys = sort_keys(Sort(field, descending=kind == "desc"), params)
-            columns = ", ".join(f"{expr} {direction}" for expr, _, _ in keys) + ", id ASC"
+            if kind == "eq":
+                columns = f"{field_value(field, params)}, last_modified DESC"
+            else:
+                direction = "DESC" if kind == "desc" else "ASC"
+                keys = sort_keys(Sort(field, descending=kind == "desc"), params)
+                columns = ", ".join(f"{expr} {direction}" for expr, _, _ in keys) + ", id ASC"
             where = (
                 f"parent_id = {params.add(parent_id)} AND resource_name = {params.add(resource_name)} AND NOT deleted"
             )
@@ -384,6 +388,7 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
                     connection.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
                 connection.exec_driver_sql(create, params)
             connection.exec_driver_sql(DECLARE, self._declaration(resource_name, parent_id, field))
+        self._declarations = None
 
     def drop_index(self, *, resource_name, parent_id, field):
         indexes = self._field_indexes(resource_name, parent_id, field)
@@ -391,6 +396,7 @@ class PostgreSQLStorage(PostgreSQLSchema, SharedSQLQueries, Storage):
             connection.exec_driver_sql(UNDECLARE, self._declaration(resource_name, parent_id, field))
             for name, _, _ in indexes:
                 connection.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        self._declarations = None
 
     def trim_field_text(self, name):
         return f"(data ->> '{name}')"

@@ -65,11 +65,17 @@ SPELLING = Spelling(
 )
 
 
-def filter_sql(flt, params):
-    """A boolean SQL expression for one filter."""
+def filter_sql(flt, params, indexed=frozenset()):
+    """A boolean SQL expression for one filter; ``indexed``: the data
+    fields with an equality index (kinto_server/storage/postgresql.py)."""
     if flt.field in COLUMNS:
         return column_filter(flt, params, SPELLING)
     op, value = flt.operator, flt.value
+    if op is Operator.EQ and flt.field in indexed and (value is None or _json_type(value) is not None):
+        # The same rows as containment (below), spelled as the index is, whose
+        # statistics (ANALYZE keeps them for index expressions) then let the
+        # planner choose between it and the timestamp order.
+        return f"{field_value(flt.field, params)} = CAST({params.add(dumps(value))} AS jsonb)"
     if op is Operator.EQ and (value is None or _json_type(value) is not None):
         # For a scalar, containment is equality (1 = 1.0, null is not missing,
         # no match through arrays), and the planner estimates it far better:
@@ -96,8 +102,8 @@ def filter_sql(flt, params):
     return _compare_json(x, COMPARATORS[op], value, params)
 
 
-def where_filters(filters, params):
-    return " AND ".join(filter_sql(f, params) for f in filters) or "TRUE"
+def where_filters(filters, params, indexed=frozenset()):
+    return " AND ".join(filter_sql(f, params, indexed) for f in filters) or "TRUE"
 
 
 # Sort keys: a data field sorts by four sub-keys (type rank, string, number,

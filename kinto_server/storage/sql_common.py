@@ -8,6 +8,7 @@ matches nothing (``not_``: everything): ids are strings, timestamps integers.
 """
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -172,6 +173,24 @@ class SharedSQLQueries:
 
     def declared_indexes(self):
         return [tuple(row) for row in self._run(DECLARED_INDEXES, self.params_class())]
+
+    #: How long a process trusts its copy of the declarations: one made by
+    #: another process is used (for equality filters) within this time.
+    DECLARATIONS_SECONDS = 5.0
+    _declarations = None  # (trusted until, {(resource_name, parent_id): fields})
+
+    def _indexed_fields(self, resource_name, parent_id, filters):
+        """The declared fields among those ``filters`` compare for equality
+        (the declarations are read only for such filters)."""
+        if not any(f.operator is Operator.EQ and f.field not in COLUMNS for f in filters):
+            return frozenset()
+        found, now = self._declarations, time.monotonic()
+        if found is None or found[0] < now:
+            declared = {}
+            for declared_resource, declared_parent, field in self.declared_indexes():
+                declared.setdefault((declared_resource, declared_parent), set()).add(field)
+            found = self._declarations = (now + self.DECLARATIONS_SECONDS, declared)
+        return frozenset(found[1].get((resource_name, parent_id), ()))
 
     def _declaration(self, resource_name, parent_id, field):
         return {"resource_name": resource_name, "parent_id": parent_id, "field": field}

@@ -34,6 +34,7 @@ from kinto_server.storage import (
 )
 from kinto_server.storage.sql_common import TOMBSTONE_DATA, SharedSQLQueries, field_index_name
 from kinto_server.storage.sqlite_sql import (
+    Field,
     Params,
     dumps,
     json_path,
@@ -239,7 +240,7 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
         clauses = [
             f"parent_id = {params.add(parent_id)}",
             f"resource_name = {params.add(resource_name)}",
-            where_filters(filters, params),
+            where_filters(filters, params, self._indexed_fields(resource_name, parent_id, filters)),
         ]
         if not include_deleted:
             clauses.append("NOT deleted")
@@ -260,9 +261,10 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
             self._run(MARK_DELETED, {**key, "last_modified": stamp})
         return [{"id": i, "last_modified": t, "deleted": True} for i, t in zip(ids, stamps, strict=True)]
 
-    # Field indexes (migration 0006): for a declared field, two indexes of
+    # Field indexes (migration 0006): for a declared field, three indexes of
     # the live objects on (parent, resource, the sort keys ascending or
-    # descending, id), the very expressions the list statements write
+    # descending, id) and on (parent, resource, the field's value, the
+    # timestamp: equality filters), the very expressions the list statements write
     # (kinto_server/storage/sqlite_sql.py). Not partial to the parent: the
     # statements bind it as a parameter, which SQLite cannot match to a
     # partial index; so the parents declaring one field share its indexes.
@@ -274,13 +276,16 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
         if json_path(field) is None:
             raise UnindexableField(f"{field!r}: SQLite's JSON paths cannot name a key holding a double quote")
         found = []
-        for kind in ("asc", "desc"):
+        for kind in ("asc", "desc", "eq"):
             params = Params()
-            keys = sort_keys(Sort(field, descending=kind == "desc"), params)
-            direction = "DESC" if kind == "desc" else "ASC"
-            columns = ", ".join(f"{expr} {direction}" for expr, _ in keys)
+            if kind == "eq":
+                columns = f"parent_id, resource_name, {Field(field, params).value}, last_modified"
+            else:
+                keys = sort_keys(Sort(field, descending=kind == "desc"), params)
+                direction = "DESC" if kind == "desc" else "ASC"
+                columns = ", ".join(f"{expr} {direction}" for expr, _ in keys)
+                columns = f"parent_id, resource_name, {columns}, id"
             name = field_index_name(kind, resource_name, field)
-            columns = f"parent_id, resource_name, {columns}, id"
             create = f"CREATE INDEX IF NOT EXISTS {name} ON objects ({columns}) WHERE NOT deleted"
             found.append((name, create))
         return found
@@ -292,6 +297,7 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
                 transaction.execute(create, {})
             transaction.execute(DECLARE, self._declaration(resource_name, parent_id, field))
             transaction.execute("ANALYZE objects", {})
+        self._declarations = None
 
     def drop_index(self, *, resource_name, parent_id, field):
         indexes = self._field_indexes(resource_name, field)
@@ -301,6 +307,7 @@ class SQLiteStorage(SQLiteSchema, SharedSQLQueries, Storage):
             if not others:
                 for name, _ in indexes:
                     transaction.execute(f"DROP INDEX IF EXISTS {name}", {})
+        self._declarations = None
 
     def trim_field_text(self, name):
         return f"json_extract(data, '$.{name}')"

@@ -89,7 +89,7 @@ def register_functions(connection):
     connection.create_function("kinto_contains", 4, _contains, deterministic=True)
 
 
-class _Field:
+class Field:
     """SQL expressions for one data field: its JSON type (NULL when missing)
     and its SQL value (a number, a string, 0/1 for booleans, JSON text for
     arrays and objects)."""
@@ -162,16 +162,21 @@ SPELLING = Spelling(
 )
 
 
-def filter_sql(flt, params):
-    """A boolean SQL expression (never NULL) for one filter."""
+def filter_sql(flt, params, indexed=frozenset()):
+    """A boolean SQL expression (never NULL, but for ``indexed`` fields)
+    for one filter; ``indexed``: the data fields with an equality index."""
     if flt.field in COLUMNS:
         return column_filter(flt, params, SPELLING)
+    if flt.operator is Operator.EQ and flt.field in indexed and _kind(flt.value) in ("number", "string"):
+        # Bare, so that the index on the field's value serves it: NULL (no
+        # such field) selects no row in the WHERE clause, as 0 would.
+        return _equal_sql(Field(flt.field, params), flt.value, params)
     return f"IFNULL({_data_filter(flt, params)}, 0)"
 
 
 def _data_filter(flt, params):
     op, value = flt.operator, flt.value
-    x = _Field(flt.field, params)
+    x = Field(flt.field, params)
     if op is Operator.EQ:
         return _equal_sql(x, value, params)
     if op is Operator.NOT:
@@ -191,8 +196,8 @@ def _data_filter(flt, params):
     return _compare_sql(x, COMPARATORS[op], value, params)
 
 
-def where_filters(filters, params):
-    return " AND ".join(filter_sql(f, params) for f in filters) or "1"
+def where_filters(filters, params, indexed=frozenset()):
+    return " AND ".join(filter_sql(f, params, indexed) for f in filters) or "1"
 
 
 def _rank_sql(x):
@@ -211,7 +216,7 @@ def sort_keys(sort, params):
     """``[(sql expression, value of the key for an object)]`` for one sort."""
     if sort.field in COLUMNS:
         return [(sort.field, lambda obj, f=sort.field: obj.get(f))]
-    x = _Field(sort.field, params)
+    x = Field(sort.field, params)
     string = f"COALESCE(CASE WHEN {x.type} = 'text' THEN {x.value} END, '')"
     number = f"COALESCE(CASE WHEN {x.type} IN ('integer', 'real') THEN {x.value} END, 0)"
     other = (

@@ -25,7 +25,7 @@ def index(capsys, *argv):
 def test_fields_are_indexed_listed_and_dropped(ini, capsys):
     code, out, _ = index(capsys, "--ini", ini, "--bucket", "b", "--collection", "c", "n", "meta.rank")
     assert code == 0
-    assert f"Indexed 'n' of {C}: sorts on it (_sort=n or -n) read the index." in out
+    assert f"Indexed 'n' of {C}: sorts on it (_sort=n, -n) and its equality filters read indexes." in out
     assert index(capsys, "--ini", ini, "--list")[1].splitlines() == [f"{C}: meta.rank", f"{C}: n"]
     code, out, _ = index(capsys, "--ini", ini, "--bucket", "b", "--collection", "c", "--drop", "n")
     assert code == 0 and f"Dropped the index of 'n' of {C}." in out

@@ -1,4 +1,4 @@
--- The data fields a collection is sorted by, declared with
+-- The data fields a collection is sorted and filtered by, declared with
 -- `kinto_server index`: each has expression indexes on objects, partial to
 -- its parent (kinto_server/storage/postgresql.py, field indexes).
 CREATE TABLE IF NOT EXISTS declared_indexes (

@@ -1,4 +1,4 @@
--- The data fields a collection is sorted by, declared with
+-- The data fields a collection is sorted and filtered by, declared with
 -- `kinto_server index`: each has expression indexes on objects, shared by
 -- the parents that declare the same field (kinto_server/storage/sqlite.py).
 CREATE TABLE IF NOT EXISTS declared_indexes (

@@ -130,6 +130,19 @@ def test_a_sort_on_a_declared_field_reads_its_index_page_after_page(indexed, des
     assert [o["n"] for o in first + second] == expected
 
 
+@pytest.mark.parametrize(("field", "value", "count"), [("n", 777, 1), ("status", "done", 101)])
+def test_an_equality_filter_on_a_declared_field_reads_only_what_it_returns(indexed, field, value, count):
+    recorder = RecordingClient(indexed)
+    objects = PostgreSQLStorage(recorder).list_all(
+        resource_name="record", parent_id=PARENT, filters=[Filter(field, value)], limit=101
+    )
+    assert len(objects) == count and all(o[field] == value for o in objects)
+    nodes = explain(indexed, recorder.last)
+    assert_reads_only_what_it_returns(nodes, count)
+    if count == 1:  # a rare value: its index (a common one may as well be read in timestamp order)
+        assert any(node.get("Index Name", "").endswith("_eq") for node in nodes), nodes
+
+
 def test_without_the_declaration_the_same_sort_reads_the_whole_collection(seeded):
     from kinto_server.storage import Sort
 

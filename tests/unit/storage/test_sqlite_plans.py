@@ -1,5 +1,6 @@
-"""A sort on a declared field of a big SQLite collection walks its index
-(no sort of the collection): checked on SQLite's query plans."""
+"""A sort or an equality filter on a declared field of a big SQLite
+collection walks its index (no sort, no scan of the collection): checked
+on SQLite's query plans."""
 
 import pytest
 
@@ -68,6 +69,23 @@ def test_a_sort_on_a_declared_field_walks_its_index(storage, descending):
     steps = plan(storage.client, recorder.last)
     assert not any("TEMP B-TREE" in step for step in steps), steps
     assert [o["n"] for o in first + second] == sorted(range(SIZE), reverse=descending)[:202]
+
+
+@pytest.mark.parametrize(("field", "value"), [("n", 777), ("label", "x3")])
+def test_an_equality_filter_on_a_declared_field_searches_its_index(storage, field, value):
+    from kinto_server.storage import Filter
+
+    recorder = RecordingClient(storage.client)
+    recording = SQLiteStorage.__new__(SQLiteStorage)
+    recording.client = recorder
+    storage.declare_index(resource_name="record", parent_id=PARENT, field=field)
+    recording._declarations = None
+    found = recording.list_all(resource_name="record", parent_id=PARENT, filters=[Filter(field, value)], limit=101)
+    expected = [n for n in range(SIZE) if (n * 7919 % SIZE if field == "n" else f"x{n % 7}") == value]
+    assert len(found) == min(101, len(expected)) and all(o[field] == value for o in found)
+    steps = plan(storage.client, recorder.last)
+    assert any("USING INDEX field_" in step and "_eq" in step for step in steps), steps
+    assert not any("TEMP B-TREE" in step for step in steps), steps
 
 
 def _statement(recording, sorting):
