@@ -6,7 +6,7 @@ TEST_STAMP := $(VENV)/.test.stamp
 INI ?= config/kinto.ini
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-metrics-cost bench-metrics-instructions bench-history-trim bench-admin screenshots compat
+.PHONY: help install serve migrate test coverage lint format clean bench bench-compare bench-scaling bench-workers bench-stream bench-write-cost bench-metrics-cost bench-metrics-instructions bench-history-trim bench-admin bench-soak screenshots compat
 
 help:  ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ bench-metrics-cost: $(TEST_STAMP)  ## What metrics cost GET one record and POST:
 
 bench-metrics-instructions: $(TEST_STAMP)  ## The same, in CPU instructions per request counted by valgrind (repeatable to a fraction of a percent).
 	$(PYTHON) bench/plugin_instructions.py --plugin $(or $(PLUGIN),prometheus) --backend $(or $(BACKEND),sqlite)
+
+bench-soak: $(TEST_STAMP)  ## Server memory under 10 minutes of steady mixed traffic, one server per backend side by side (SOAK_SECONDS=600).
+	$(PYTHON) bench/soak.py --seconds $(or $(SOAK_SECONDS),600)
 
 bench-admin: $(TEST_STAMP)  ## The admin page in Chromium on one bucket of 5,000 groups, 100 collections, 100,000 records (BACKEND=sqlite|postgresql).
 	@bash .ci/ensure-chromium
