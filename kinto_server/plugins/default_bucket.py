@@ -28,9 +28,13 @@ DEFAULT = "default"
 logger = logging.getLogger(__name__)
 
 
+KEPT_IDS = 10_000
+
+
 class DefaultBucket:
     def __init__(self, settings):
         self.secret = settings["default_bucket_hmac_secret"]
+        self._ids = {}  # user id -> bucket id, at most KEPT_IDS
         if not self.secret:
             logger.warning(
                 "kinto.default_bucket_hmac_secret is empty (Kinto's default): anyone can compute the "
@@ -39,8 +43,16 @@ class DefaultBucket:
             )
 
     def bucket_id(self, user_id):
-        digest = hmac_digest(self.secret, user_id)[:32]
-        return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+        # An HMAC per request of every user of the default bucket (and of
+        # GET /v1/) is a few microseconds each time: kept for the users seen.
+        found = self._ids.get(user_id)
+        if found is None:
+            if len(self._ids) >= KEPT_IDS:
+                self._ids.clear()
+            digest = hmac_digest(self.secret, user_id)[:32]
+            found = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            self._ids[user_id] = found
+        return found
 
     def resolve(self, request, ref):
         """The caller's real ref for a ref under ``/buckets/default``, with the

@@ -2,7 +2,7 @@ import hashlib
 import hmac
 import uuid
 
-from tests.support import ALICE, BOB, assert_error, user_id
+from tests.support import ALICE, BOB, assert_error, auth, user_id
 
 
 def expected_bucket_id(uid, secret=""):
@@ -22,6 +22,17 @@ def test_default_bucket_id_uses_its_own_secret(make_app):
     app = make_app(**{"kinto.default_bucket_hmac_secret": "other"})
     response = app.get("/v1/buckets/default", headers=ALICE)
     assert response.json["data"]["id"] == expected_bucket_id(user_id("alice"), "other")
+
+
+def test_bucket_ids_stay_right_past_the_ids_kept(app, monkeypatch):
+    from kinto_server.plugins import default_bucket
+
+    monkeypatch.setattr(default_bucket, "KEPT_IDS", 2)
+    users = ["alice", "bob", "carol", "alice", "dave", "bob"]
+    for name in users:
+        bucket = app.get("/v1/", headers=auth(name)).json["user"]["bucket"]
+        assert bucket == expected_bucket_id(user_id(name))
+    assert len(app.app.registry.default_bucket._ids) <= 2
 
 
 def test_root_reports_the_default_bucket(app):
