@@ -27,6 +27,7 @@ import ujson
 
 from kinto_server.resources.tree import RECORD, is_valid_id
 from kinto_server.storage import ObjectExistsError, ObjectNotFoundError
+from kinto_server.storage.sql_common import chunks
 
 STREAM_PLUGINS = ("kinto_server.plugins.stream",)
 #: Records handed to the storage at a time (it writes hundreds per statement).
@@ -137,22 +138,10 @@ def schema_check(collection, settings):
     return check
 
 
-def batches(numbered, size):
-    """Lists of at most ``size`` ``(number, record)``."""
-    batch = []
-    for item in numbered:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def store(storage, parent_id, numbered, log_changes):
     """Write the records; returns (count, first timestamp, last timestamp)."""
     count, first, last = 0, None, None
-    for batch in batches(numbered, BATCH):
+    for batch in chunks(numbered, BATCH):
         try:
             created = storage.create_many(
                 resource_name=RECORD.name, parent_id=parent_id, objs=[record for _, record in batch]

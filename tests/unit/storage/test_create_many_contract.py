@@ -4,18 +4,14 @@ creating them one by one, hundreds to a statement; on every backend."""
 
 import pytest
 
-from kinto_server.storage import Filter, ObjectExistsError, Operator
+from kinto_server.storage import ObjectExistsError
+from tests.unit.storage.conftest import changes_since
 
 R, P = "record", "/buckets/b/collections/c"
 
 
 def since(storage, timestamp):
-    return storage.list_all(
-        resource_name=R,
-        parent_id=P,
-        filters=[Filter("last_modified", timestamp, Operator.GT)],
-        include_deleted=True,
-    )
+    return changes_since(storage, R, P, timestamp)
 
 
 def test_objects_are_stored_with_increasing_timestamps_above_the_parents(storage):

@@ -4,7 +4,8 @@ nothing within a transaction; on every backend."""
 
 import pytest
 
-from kinto_server.storage import Filter, ImportConflict, Imported, Operator
+from kinto_server.storage import ImportConflict, Imported
+from tests.unit.storage.conftest import changes_since
 
 R, P = "record", "/buckets/b/collections/c"
 
@@ -14,12 +15,7 @@ def record(object_id, last_modified, deleted=False, **data):
 
 
 def since(storage, timestamp):
-    return storage.list_all(
-        resource_name=R,
-        parent_id=P,
-        filters=[Filter("last_modified", timestamp, Operator.GT)],
-        include_deleted=True,
-    )
+    return changes_since(storage, R, P, timestamp)
 
 
 def test_imported_objects_keep_their_timestamps_data_and_tombstones(storage):
