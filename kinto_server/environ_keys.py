@@ -8,5 +8,7 @@ SUBREQUEST = "kinto_server.subrequest"
 PENDING_EVENTS = "kinto_server.pending_events"
 # A sub-request's events join its batch's (sent when the batch commits).
 PARENT_PENDING_EVENTS = "kinto_server.parent_pending_events"
+# A batch's memory of the lineages its record writes read (resources.target.LineageMemo).
+LINEAGE_MEMO = "kinto_server.lineage_memo"
 # The request's summary log fields (kinto_server.logs), for its batch's sub-requests.
 LOG_FIELDS = "kinto_server.log_fields"

@@ -16,7 +16,9 @@ from kinto_server.storage.postgresql import (
     CREATE_CTES,
     LINEAGE_KEYS,
     LOCKED_LINEAGE,
+    hold_stamp,
     object_from_row,
+    queue_creation,
     stored_object,
     write_params,
 )
@@ -35,12 +37,15 @@ _OBJECTS = f"""
       ON o.parent_id = k.parent_id AND o.resource_name = k.resource_name AND o.id = k.id
     WHERE NOT o.deleted
 """
-_LOCKED = Prepared(f"""
+_LOCKED = Prepared(
+    f"""
     {LOCKED_LINEAGE}
     {_PRINCIPALS} UNION ALL {_ACES}
     UNION ALL SELECT 'o', resource_name, parent_id, id, last_modified, NULL::text, data FROM ancestors
     UNION ALL SELECT 'o', resource_name, parent_id, id, last_modified, NULL::text, data FROM target
-""")
+""",
+    keeps_stamps=True,
+)
 _UNLOCKED = Prepared(f"{_PRINCIPALS} UNION ALL {_ACES} UNION ALL {_OBJECTS}")
 # The ACEs are written only if the object was (not over a live one).
 _CREATE_WITH_PERMISSIONS = Prepared(f"""
@@ -75,9 +80,15 @@ class PostgreSQLCombined(Combined):
         return fold_tagged_rows(rows, object_uris, object_from_row)
 
     def create(self, *, resource_name, parent_id, obj, object_uri, permissions):
+        queued = queue_creation(self.client, resource_name, parent_id, obj)
+        if queued is not None:
+            group, stamp = queued
+            group.add(obj["id"], stamp, obj, object_uri, permissions)
+            return stored_object(obj, obj["id"], stamp)
         params = write_params(resource_name, parent_id, obj["id"], obj)
         params.update(replacement_params(object_uri, permissions))
         rows = self.client.execute(_CREATE_WITH_PERMISSIONS, params)
         if not rows:
             self.storage.refuse_existing(resource_name=resource_name, parent_id=parent_id, object_id=obj["id"])
+        hold_stamp(self.client, (resource_name, parent_id), rows[0][0])
         return stored_object(obj, obj["id"], rows[0][0])

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 
 import psycopg2.extras
 import sqlalchemy
@@ -90,9 +91,12 @@ class Prepared:
     The statement keeps its ``%(name)s`` parameters: they become ``$n`` in
     the PREPARE and arguments of the EXECUTE, still bound by psycopg2."""
 
-    __slots__ = ("sql", "name", "prepare", "execute")
+    __slots__ = ("sql", "name", "prepare", "execute", "keeps_stamps")
 
-    def __init__(self, sql):
+    def __init__(self, sql, keeps_stamps=False):
+        # A statement that may look like a write (WITH ...) but bumps no
+        # parent's timestamp: the transaction keeps its stamps (see _Transaction).
+        self.keeps_stamps = keeps_stamps
         order = []
 
         def number(match):
@@ -119,6 +123,18 @@ class _Transaction:
     manage the transaction (BEGIN, SAVEPOINT, RELEASE, ROLLBACK TO) are not
     sent on their own: they are queued and sent in front of the next real
     statement, in the same round trip. Only COMMIT costs one of its own.
+
+    Stamps: once a write has bumped a parent's timestamp, the transaction
+    holds that parent's turn (its queue lock and timestamp row) until it
+    ends, so it can hand out the parent's next timestamps itself
+    (:meth:`next_stamp`), and the storage may queue creations there
+    (:meth:`queue_creation`: groups of rows, sent as one statement with
+    the next query or the COMMIT). Any other statement that writes forgets
+    the stamps, unless it is marked ``keeps_stamps``; a savepoint rolled
+    back restores those it started with. A savepoint whose statements were
+    all still queued when it ends is dropped from the queue (released: its
+    statements stay, so a batch's creations join into one group; rolled
+    back: they go with it).
     """
 
     def __init__(self, client, read_only):
@@ -126,9 +142,11 @@ class _Transaction:
         self.read_only = read_only
         self.begun = False
         self.fairy = None  # SQLAlchemy's pooled DBAPI connection
-        self.queued = []  # transaction statements waiting for the next query
+        self.queued = []  # statements (text, or groups of creations) waiting for the next query
         self.savepoints = []  # one entry per open sub-request: its name, or None until used
         self.counter = 0
+        self.stamps = {}  # (resource_name, parent_id): the last timestamp handed out there
+        self.stamp_levels = []  # per open savepoint: the stamps when it started
 
     def _ensure_open(self, sql):
         if self.fairy is None:
@@ -137,7 +155,7 @@ class _Transaction:
         # consistent by itself: a list and its ETag come from one statement),
         # unless it writes (a default bucket created on first use): then it
         # opens a transaction, as write requests do from their first statement.
-        if not self.begun and (not self.read_only or _writes(sql)):
+        if not self.begun and (not self.read_only or sql is None or _writes(sql)):
             self.begun = True
             self.queued.append("BEGIN ISOLATION LEVEL READ COMMITTED")
         for level, name in enumerate(self.savepoints):
@@ -148,9 +166,50 @@ class _Transaction:
 
     def execute(self, sql, params):
         self._ensure_open(sql)
-        prefix = ";".join(self.queued)
-        self.queued = []
+        if self.stamps and not getattr(sql, "keeps_stamps", False) and _writes(sql):
+            self.stamps.clear()
+        prefix = self._take_queued()
         return self.client.run(self.fairy, sql, params, prefix=prefix)
+
+    def _take_queued(self, groups=True):
+        """The queued statements as one text (the creation groups left out
+        unless ``groups``); the queue is emptied."""
+        queued, self.queued = self.queued, []
+        if not any(not isinstance(item, str) for item in queued):
+            return ";".join(queued)
+        with translated_errors(), self.fairy.dbapi_connection.cursor() as cursor:
+            texts = [
+                item if isinstance(item, str) else cursor.mogrify(*item.statement()).decode()
+                for item in queued
+                if groups or isinstance(item, str)
+            ]
+        return ";".join(texts)
+
+    def hold_stamp(self, key, stamp):
+        self.stamps[key] = stamp
+
+    def next_stamp(self, key, requested):
+        """The parent's next timestamp if this transaction holds its turn, else None."""
+        last = self.stamps.get(key)
+        if last is None:
+            return None
+        stamp = max(last + 1, requested, int(time.time() * 1000))
+        self.stamps[key] = stamp
+        return stamp
+
+    def queue_creation(self, key, object_id, requested, make_group):
+        """``(group, stamp)``: the queued group of creations of the parent
+        ``key`` that may take ``object_id`` (the last queued one, or a new
+        one made by ``make_group``), and the creation's timestamp; None if
+        this transaction does not hold the parent's turn."""
+        if key not in self.stamps:
+            return None
+        self._ensure_open(None)
+        group = self.queued[-1] if self.queued else None
+        if getattr(group, "key", None) != key or object_id in group.ids:
+            group = make_group(key)
+            self.queued.append(group)
+        return group, self.next_stamp(key, requested)
 
     def defer(self, sql, params):
         """Queue a write with the transaction statements: it goes with the
@@ -161,11 +220,36 @@ class _Transaction:
 
     def start_nested(self):
         self.savepoints.append(None)
+        self.stamp_levels.append(dict(self.stamps))
 
     def finish_nested(self, commit):
         name = self.savepoints.pop()
-        if name is not None:
-            self.queued.append(f"RELEASE SAVEPOINT {name}" if commit else f"ROLLBACK TO SAVEPOINT {name}")
+        started_with = self.stamp_levels.pop()
+        if not commit:
+            self.stamps = started_with
+        if name is None:
+            return
+        opening = f"SAVEPOINT {name}"
+        if opening in self.queued:  # Nothing of it was sent yet.
+            at = self.queued.index(opening)
+            if not commit:
+                del self.queued[at:]
+                return
+            del self.queued[at]
+            self._join_groups(at)
+            return
+        self.queued.append(f"RELEASE SAVEPOINT {name}" if commit else f"ROLLBACK TO SAVEPOINT {name}")
+
+    def _join_groups(self, at):
+        """Join the queued creation groups at ``at - 1`` and ``at`` if they
+        are of one parent (and take distinct ids)."""
+        if not 0 < at < len(self.queued):
+            return
+        before, after = self.queued[at - 1], self.queued[at]
+        joinable = not isinstance(before, str) and getattr(after, "key", None) == before.key
+        if joinable and before.ids.isdisjoint(after.ids):
+            before.extend(after)
+            del self.queued[at]
 
     def finish(self, commit):
         if self.fairy is None:
@@ -176,8 +260,14 @@ class _Transaction:
             self.client.checkin(self.fairy)
             return
         try:
-            statements = self.queued + ["COMMIT" if commit else "ROLLBACK"]
-            status = self.client.run(self.fairy, ";".join(statements), None, status_only=True)
+            queued = self._take_queued(groups=commit)
+            ending = "COMMIT" if commit else "ROLLBACK"
+            try:
+                status = self.client.run(self.fairy, f"{queued};{ending}" if queued else ending, None, status_only=True)
+            except Exception:
+                if self.fairy.is_valid:  # A queued statement failed: end the aborted transaction.
+                    self.client.run(self.fairy, "ROLLBACK", None, status_only=True)
+                raise
             if commit and status != "COMMIT":
                 # PostgreSQL answers ROLLBACK to a COMMIT of a failed transaction.
                 raise BackendUnavailable(f"the transaction did not commit ({status})")
@@ -205,6 +295,10 @@ class PostgreSQLClient(RequestTransactions):
             connect_args=connect_args,
         )
         self._local = threading.local()
+
+    def current_transaction(self):
+        """The request's transaction in this thread, or None."""
+        return getattr(self._local, "current", None)
 
     def execute_deferred(self, sql, params=None):
         """A write whose answer nobody reads: in a request, sent with the

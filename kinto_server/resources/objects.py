@@ -263,12 +263,13 @@ def create_object(request, parent_ref, resource, body):
     """POST on a plural endpoint: a new object, or the existing one (200)."""
     data = resource.with_defaults(dict(body.get("data") or {}))
     object_id = data.get("id")
-    if object_id is None:
+    fresh = object_id is None
+    if fresh:
         object_id = resource.generate_id()
     elif not is_valid_id(object_id) or len(object_id) > request.registry.settings["max_id_length"]:
         raise invalid_object_id()
     ref = parent_ref.child(resource, object_id) if parent_ref is not None else ObjectRef(BUCKET, (object_id,))
-    target = Target(request, ref)
+    target = Target(request, ref, fresh=fresh)
     require_create(request, target)
     target.ensure_parents()
     if target.obj is not None:

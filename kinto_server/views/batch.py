@@ -10,14 +10,18 @@ from cornice import Service
 
 from kinto_server import logs
 from kinto_server.database import ConcurrentWriteConflict
-from kinto_server.environ_keys import PARENT_PENDING_EVENTS, PENDING_EVENTS, SUBREQUEST
+from kinto_server.environ_keys import LINEAGE_MEMO, PARENT_PENDING_EVENTS, PENDING_EVENTS, SUBREQUEST
 from kinto_server.errors import cornice_errors_to_response, invalid_parameters
 from kinto_server.request import KintoRequest
+from kinto_server.resources.target import LineageMemo
 from kinto_server.views.rendering import dumps, json_response
 from kinto_server.views.schemas import parse_json_body
 
 METHODS = ("GET", "HEAD", "DELETE", "TRACE", "POST", "PUT", "PATCH")
 PREFIX = "/v1"
+# Sub-requests whose success leaves every bucket, collection, group and ACE
+# but those of records as they were (see LineageMemo).
+RECORD_ROUTES = ("record-plural", "record-object")
 # Request headers that describe a body: a sub-request's come from its own.
 BODY_HEADERS = ("content-length", "transfer-encoding")
 
@@ -178,10 +182,14 @@ def post_batch(request):
     responses = []
     subs = request.validated["body"]["requests"]
     logs.note_batch_size(request.environ, len(subs))
+    memo = LineageMemo()
     for sub in subs:
         subrequest = build_subrequest(request, sub)
+        subrequest.environ[LINEAGE_MEMO] = memo
         logs.log_subrequest(request.environ, subrequest)
         response = request.invoke_subrequest(subrequest, use_tweens=True)
+        route = getattr(subrequest, "matched_route", None)
+        memo.settle(response.status_code < 400 and route is not None and route.name in RECORD_ROUTES)
         if getattr(response, "retry_request", False):
             raise ConcurrentWriteConflict("a sub-request conflicted with a concurrent transaction")
         responses.append(_answer(subrequest, response))

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.support import ALICE, assert_error, user_id
+from tests.support import ALICE, BOB, assert_error, user_id
 
 
 def batch(app, body, status=200, headers=ALICE):
@@ -129,3 +129,72 @@ def test_subrequest_path_that_is_not_utf8_is_answered_400_in_place(app):
     assert responses[0]["path"] == "/v1/buckets/\N{REPLACEMENT CHARACTER}"
     assert responses[0]["body"]["errno"] == 107
     assert responses[2]["path"] == "/v1/buckets/b"
+
+
+def _create(path="/buckets/b/collections/c/records", **body):
+    return {"method": "POST", "path": path, "body": body or {"data": {}}}
+
+
+def test_batch_of_creations_keeps_timestamps_etag_count_and_changes_exact(app):
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    app.put_json("/v1/buckets/b/collections/c", {}, headers=ALICE)
+    before = app.get("/v1/buckets/b/collections/c/records", headers=ALICE).headers["ETag"].strip('"')
+    requests = [_create(data={"n": n}) for n in range(10)]
+    requests[4] = _create(data={"n": 4}, permissions={"read": "not a list"})  # 400: the others stay
+    requests[7] = _create(data={"n": 7}, permissions={"read": ["system.Everyone"]})
+    responses = batch(app, {"requests": requests}).json["responses"]
+    assert [r["status"] for r in responses] == [201] * 4 + [400] + [201] * 5
+    created = [r["body"]["data"] for r in responses if r["status"] == 201]
+    stamps = [record["last_modified"] for record in created]
+    assert stamps == sorted(set(stamps)) and stamps[0] > int(before)
+    listed = app.get(f"/v1/buckets/b/collections/c/records?_since={before}&_sort=last_modified", headers=ALICE)
+    pairs = [(r["id"], r["last_modified"]) for r in created]
+    assert [(r["id"], r["last_modified"]) for r in listed.json["data"]] == pairs
+    assert listed.headers["ETag"] == f'"{stamps[-1]}"'
+    head = app.head("/v1/buckets/b/collections/c/records", headers=ALICE)
+    assert head.headers["Total-Records"] == "9"
+    shared = app.get(f"/v1/buckets/b/collections/c/records/{created[6]['id']}", status=200)
+    assert shared.json["data"]["n"] == 7
+    assert responses[7]["body"]["permissions"] == {"read": ["system.Everyone"], "write": [user_id("alice")]}
+    # The next write takes the next timestamp.
+    after = app.post_json("/v1/buckets/b/collections/c/records", {"data": {}}, headers=ALICE).json["data"]
+    assert after["last_modified"] > stamps[-1]
+
+
+def test_creating_one_id_twice_in_a_batch_answers_the_first_one(app):
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    app.put_json("/v1/buckets/b/collections/c", {}, headers=ALICE)
+    requests = [_create(data={"id": "twice", "n": 1}), _create(data={"id": "twice", "n": 2})]
+    responses = batch(app, {"requests": requests}).json["responses"]
+    assert [r["status"] for r in responses] == [201, 200]
+    assert responses[1]["body"]["data"] == responses[0]["body"]["data"]
+    stored = app.get("/v1/buckets/b/collections/c/records/twice", headers=ALICE).json["data"]
+    assert stored["n"] == 1
+
+
+def test_permissions_changed_inside_a_batch_apply_to_its_next_requests(app):
+    """A batch remembers what its record writes read of their ancestors
+    only until something else is written."""
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    bob = user_id("bob")
+    app.put_json("/v1/buckets/b/collections/c", {"permissions": {"write": [bob]}}, headers=ALICE)
+    requests = [
+        _create(),
+        {
+            "method": "PATCH",
+            "path": "/buckets/b/collections/c",
+            "body": {"permissions": {"write": []}},
+            "headers": ALICE,
+        },
+        _create(),
+    ]
+    responses = batch(app, {"requests": requests}, headers=BOB).json["responses"]
+    assert [r["status"] for r in responses] == [201, 200, 403]
+
+
+def test_each_subrequest_is_checked_with_its_own_credentials(app):
+    app.put_json("/v1/buckets/b", {}, headers=ALICE)
+    app.put_json("/v1/buckets/b/collections/c", {}, headers=ALICE)
+    requests = [_create(), {**_create(), "headers": BOB}, _create()]
+    responses = batch(app, {"requests": requests}).json["responses"]
+    assert [r["status"] for r in responses] == [201, 403, 201]

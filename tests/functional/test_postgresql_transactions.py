@@ -1,10 +1,12 @@
 """Behaviour specific to the PostgreSQL backends: one transaction per request."""
 
+import psycopg2
 import pytest
 from webtest import TestApp
 
 from kinto_server import events, main
 from kinto_server.database import ConcurrentWriteConflict
+from kinto_server.database.postgresql import Prepared
 from kinto_server.storage import ObjectExistsError
 from tests.backends import database_client, settings_for
 from tests.support import ALICE, BASE_SETTINGS, create_bucket, create_collection, records_url
@@ -85,3 +87,78 @@ def test_creation_and_its_aces_are_one_statement_and_fail_together(app, monkeypa
         )
     assert exists.value.existing["a"] == 1
     assert registry.permission.get_objects_permissions(object_uris=[uri]) == [{"write": {"alice"}}]
+
+
+def test_batch_of_creations_in_one_collection_costs_four_round_trips(app, monkeypatch):
+    """The caller's principals, the ancestors (once: the batch remembers
+    them), the first creation (which takes the collection's turn), then the
+    24 others queued and sent with the COMMIT as one statement."""
+    client = app.app.registry.storage.client
+    sent = []
+    original = client.run
+
+    def counting(fairy, sql, params, **kwargs):
+        sent.append(str(sql))
+        return original(fairy, sql, params, **kwargs)
+
+    monkeypatch.setattr(client, "run", counting)
+    requests = [{"method": "POST", "path": records_url()[3:], "body": {"data": {"n": n}}} for n in range(25)]
+    responses = app.post_json("/v1/batch", {"requests": requests}, headers=ALICE).json["responses"]
+    monkeypatch.undo()
+    assert [r["status"] for r in responses] == [201] * 25
+    assert len(sent) == 4, sent
+    listed = app.get(records_url() + "?_sort=n", headers=ALICE)
+    assert [r["n"] for r in listed.json["data"]] == list(range(25))
+    assert app.head(records_url(), headers=ALICE).headers["Total-Records"] == "25"
+
+
+def _in_request(client, work):
+    client.start_request(False)
+    try:
+        return work()
+    except BaseException:
+        client.finish_request(False)
+        raise
+
+
+def test_a_queued_creation_over_a_live_object_fails_the_commit_as_a_conflict(app):
+    """Never dropped silently: the transaction is aborted as a conflict (a
+    request is then tried again whole, and finds the object)."""
+    storage = app.app.registry.storage
+    parent = "/buckets/b/collections/c"
+    storage.create(resource_name="record", parent_id=parent, obj={"id": "x", "n": 0})
+
+    def work():
+        first = storage.create(resource_name="record", parent_id=parent, obj={"id": "a"})
+        queued = storage.create(resource_name="record", parent_id=parent, obj={"id": "x", "n": 1})
+        assert queued["last_modified"] > first["last_modified"]
+
+    _in_request(storage.client, work)
+    with pytest.raises(ConcurrentWriteConflict):
+        storage.client.finish_request(True)
+    assert [r["id"] for r in storage.list_all(resource_name="record", parent_id=parent)] == ["x"]
+    assert storage.get(resource_name="record", parent_id=parent, object_id="x")["n"] == 0
+
+
+def test_queued_stamps_not_above_the_parent_timestamp_fail_the_commit(app):
+    """A statement that bumps a parent's timestamp without the transaction
+    knowing (a bug) makes the queued creations fail loudly, never be stored
+    with timestamps out of order."""
+    storage = app.app.registry.storage
+    parent = "/buckets/b/collections/c"
+    rogue = Prepared(
+        "UPDATE timestamps SET last_modified = last_modified + 1000 WHERE parent_id = %(parent_id)s",
+        keeps_stamps=True,
+    )
+
+    def work():
+        storage.create(resource_name="record", parent_id=parent, obj={"id": "a"})
+        storage.client.execute(rogue, {"parent_id": parent})
+        storage.create(resource_name="record", parent_id=parent, obj={"id": "b"})
+
+    _in_request(storage.client, work)
+    with pytest.raises(psycopg2.Error, match="queued timestamps"):
+        storage.client.finish_request(True)
+    assert storage.list_all(resource_name="record", parent_id=parent) == []
+    # The connection went back to the pool usable.
+    storage.create(resource_name="record", parent_id=parent, obj={"id": "c"})
