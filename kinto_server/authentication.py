@@ -118,6 +118,15 @@ def request_principals(request):
     return frozenset(base) | request.registry.permission.get_user_principals(user_ids=base)
 
 
+def shown_principals(request):
+    """The caller's principals as ``GET /v1/`` shows them (see
+    ``PermissionBackend.shown_user_principals``): never for a check."""
+    if "principals" in request.__dict__:
+        return request.principals
+    base = base_principals(request)
+    return frozenset(base) | request.registry.permission.shown_user_principals(user_ids=base)
+
+
 def challenges(request):
     """The ``WWW-Authenticate`` values of a 401: one per configured policy
     that has one, in the order of ``multiauth.policies``, as Kinto sends them."""

@@ -295,6 +295,18 @@ class PostgreSQLClient(RequestTransactions):
             connect_args=connect_args,
         )
         self._local = threading.local()
+        self._listeners, self._listeners_lock = {}, threading.Lock()
+
+    def listener(self, channel):
+        """This database's notifications on ``channel`` (one listener per
+        client and channel: see kinto_server.database.notifications)."""
+        from kinto_server.database.notifications import Listener
+
+        with self._listeners_lock:
+            found = self._listeners.get(channel)
+            if found is None:
+                found = self._listeners[channel] = Listener(self.url, channel)
+            return found
 
     def current_transaction(self):
         """The request's transaction in this thread, or None."""

@@ -55,6 +55,12 @@ class PermissionBackend(Backend, abc.ABC):
     def get_user_principals(self, *, user_ids):
         """Return the set of extra principals held by any of ``user_ids``."""
 
+    def shown_user_principals(self, *, user_ids):
+        """``get_user_principals`` for what is only shown (``GET /v1/``),
+        never checked: a backend may answer from a cache that a change made
+        in another process clears a moment after its commit."""
+        return self.get_user_principals(user_ids=user_ids)
+
     def get_principals_and_permissions(self, *, user_ids, object_uris):
         """``(get_user_principals(user_ids), get_objects_permissions(object_uris))``;
         backends may answer both at once."""

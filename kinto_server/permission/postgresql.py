@@ -1,6 +1,7 @@
 """PostgreSQL permission backend: ``access_control_entries`` (object URI,
 permission, principal) and ``user_principals`` (user id, group URI)."""
 
+import functools
 from collections import defaultdict
 
 from kinto_server.database import postgresql
@@ -55,11 +56,53 @@ PRINCIPALS_AND_PERMISSIONS = Prepared("""
 """)
 
 
+# Notified by every change to user_principals (migration 0002).
+PRINCIPALS_CHANNEL = "kinto_server_principals"
+
+
+class CachedPrincipals:
+    """Group memberships per set of user ids, for ``GET /v1/`` (which then
+    needs nothing from the database), each kept with the notification count
+    it was read at (kinto_server.database.notifications): any change to the
+    memberships, committed by any process, makes every entry stale, at once
+    in the process that made it and as soon as its notification arrives in
+    the others. Nothing is kept while the listener is not connected."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, listener):
+        self.listener = listener
+        self.kept = {}
+
+    def get(self, user_ids, read):
+        generation = self.listener.current()
+        if generation is None:
+            return read()
+        key = tuple(user_ids)
+        entry = self.kept.get(key)
+        if entry is not None and entry[0] == generation:
+            return entry[1]
+        found = frozenset(read())
+        if self.listener.current() == generation:  # Nothing changed while it was read.
+            if len(self.kept) >= self.MAX_ENTRIES:
+                self.kept.clear()
+            self.kept[key] = (generation, found)
+        return found
+
+
 class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
     component = "permission"
 
     def __init__(self, client):
         self.client = client
+
+    @functools.cached_property
+    def listener(self):
+        return self.client.listener(PRINCIPALS_CHANNEL)
+
+    @functools.cached_property
+    def cached_principals(self):
+        return CachedPrincipals(self.listener)
 
     @classmethod
     def from_settings(cls, settings):
@@ -109,21 +152,25 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
         def params(chunk, width):  # one array per column
             return {f"c{i}": [row[i] for row in chunk] for i in range(width)}
 
+        self.listener.bump()
         return import_in_chunks(self._run, statement, params, aces, memberships)
 
     def add_user_principal(self, *, user_id, principal):
+        self.listener.bump()  # Before its notification comes back.
         self._run(
             "INSERT INTO user_principals (user_id, principal) VALUES (%(user)s, %(principal)s) ON CONFLICT DO NOTHING",
             {"user": user_id, "principal": principal},
         )
 
     def remove_user_principal(self, *, user_id, principal):
+        self.listener.bump()  # Before its notification comes back.
         self._run(
             "DELETE FROM user_principals WHERE user_id = %(user)s AND principal = %(principal)s",
             {"user": user_id, "principal": principal},
         )
 
     def remove_principal(self, *, principal):
+        self.listener.bump()  # Before its notification comes back.
         self._run(
             """WITH members AS (DELETE FROM user_principals WHERE principal = %(principal)s)
             DELETE FROM access_control_entries WHERE principal = %(principal)s""",
@@ -133,6 +180,9 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
     def get_user_principals(self, *, user_ids):
         rows = self._run(USER_PRINCIPALS, {"users": list(user_ids)})
         return {row[0] for row in rows}
+
+    def shown_user_principals(self, *, user_ids):
+        return self.cached_principals.get(user_ids, lambda: self.get_user_principals(user_ids=user_ids))
 
     def get_principals_and_permissions(self, *, user_ids, object_uris):
         """Both lookups of a request's access check in one round trip."""
@@ -150,6 +200,7 @@ class PostgreSQLPermission(PostgreSQLSchema, PermissionBackend):
         return principals, [dict(found[uri]) if uri in found else {} for uri in object_uris]
 
     def flush(self):
+        self.listener.bump()
         self._run("TRUNCATE access_control_entries, user_principals")
 
     def heartbeat(self):

@@ -3,6 +3,7 @@
 from cornice import Service
 
 from kinto_server import __version__
+from kinto_server.authentication import shown_principals
 from kinto_server.views.rendering import json_response
 
 root = Service(name="hello", path="/", description="Welcome")
@@ -40,7 +41,7 @@ def get_hello(request):
         body["eos"] = settings["eos"]
     user_id = request.authenticated_userid
     if user_id is not None:
-        user = {"id": user_id, "principals": sorted(request.principals)}
+        user = {"id": user_id, "principals": sorted(shown_principals(request))}
         if request.registry.user_profiles:
             user["profile"] = request.identity.profile or {}
         default_bucket = request.registry.default_bucket

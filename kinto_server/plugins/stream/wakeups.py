@@ -6,6 +6,7 @@ delays events by at most ``poll_seconds`` and loses none."""
 
 import logging
 
+from kinto_server.database.notifications import dsn
 from kinto_server.storage.postgresql import NOTIFY_CHANNEL, PostgreSQLStorage
 
 logger = logging.getLogger(__name__)
@@ -19,18 +20,13 @@ def start(hub, registry):
         hub.loop.call_soon_threadsafe(_listen, hub, url)
 
 
-def _dsn(url):
-    scheme, sep, rest = url.partition("://")
-    return f"postgresql://{rest}" if sep and scheme.startswith("postgres") else url
-
-
 def _listen(hub, url):
     import psycopg2
     import psycopg2.extensions
 
     loop = hub.loop
     try:
-        connection = psycopg2.connect(_dsn(url))
+        connection = psycopg2.connect(dsn(url))
         connection.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
         with connection.cursor() as cursor:
             cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
