@@ -12,6 +12,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from kinto_server.environ_keys import IDENTITY_KEY
 from kinto_server.errors import BackendUnavailable
 from kinto_server.resources.access import base_principals
 from kinto_server.settings import ConfigurationError
@@ -80,7 +81,7 @@ class SecurityPolicy:
     def identity(self, request):
         # Pyramid asks for it on every use of request.authenticated_userid:
         # compute it once per request.
-        cached = request.__dict__.get("_kinto_identity")
+        cached = request.__dict__.get(IDENTITY_KEY)
         if cached is not None:
             return cached
         identity = Identity(None)
@@ -90,13 +91,13 @@ class SecurityPolicy:
             except BackendUnavailable:
                 # Answered with a 503; what reads the identity afterwards
                 # (logs, metrics) sees an anonymous caller, not the failure again.
-                request.__dict__["_kinto_identity"] = identity
+                request.__dict__[IDENTITY_KEY] = identity
                 raise
             if found is not None:
                 # A source gives a user id, or an Identity when it knows more.
                 identity = found if isinstance(found, Identity) else Identity(found, source.name)
                 break
-        request.__dict__["_kinto_identity"] = identity
+        request.__dict__[IDENTITY_KEY] = identity
         return identity
 
     def authenticated_userid(self, request):

@@ -12,3 +12,6 @@ PARENT_PENDING_EVENTS = "kinto_server.parent_pending_events"
 LINEAGE_MEMO = "kinto_server.lineage_memo"
 # The request's summary log fields (kinto_server.logs), for its batch's sub-requests.
 LOG_FIELDS = "kinto_server.log_fields"
+# Not in the environ but in the request's __dict__: its Identity, computed
+# once (kinto_server.authentication.SecurityPolicy.identity).
+IDENTITY_KEY = "_kinto_identity"

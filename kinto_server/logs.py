@@ -40,7 +40,7 @@ import time
 import traceback
 import uuid
 
-from kinto_server.environ_keys import LOG_FIELDS, SUBREQUEST
+from kinto_server.environ_keys import IDENTITY_KEY, LOG_FIELDS, SUBREQUEST
 
 summary_logger = logging.getLogger("request.summary")
 subrequest_logger = logging.getLogger("subrequest.summary")
@@ -186,7 +186,7 @@ def summary_fields(request):
 
 
 def _user_fields(request, fields):
-    identity = request.__dict__.get("_kinto_identity")
+    identity = request.__dict__.get(IDENTITY_KEY)
     if identity is not None and identity.user_id:
         fields["uid"] = identity.user_id.partition(":")[2]
         fields["authn_type"] = identity.policy

@@ -32,6 +32,8 @@ import time
 from pyramid.events import ApplicationCreated
 from pyramid.interfaces import ISecurityPolicy
 
+from kinto_server.environ_keys import IDENTITY_KEY
+
 #: Cornice service names whose Kinto endpoint label differs.
 KINTO_ENDPOINTS = {
     "accounts": "account-plural",
@@ -280,7 +282,7 @@ def metrics_tween_factory(handler, registry):
             if len(requests) >= MAX_LABEL_SETS:
                 requests.clear()
             labels = requests[key] = _request_label_set(request, method, route, status, fields)
-        identity = request.__dict__.get("_kinto_identity")
+        identity = request.__dict__.get(IDENTITY_KEY)
         if identity is not None and identity.user_id:
             key = (identity.user_id, identity.policy)
             user = users.get(key)

@@ -145,3 +145,21 @@ def cli_ini(tmp_path, backend):
     assert cli.main(argv) == 0
     path.write_text(path.read_text().replace("127.0.0.1:8889", "127.0.0.1:0"))
     return path
+
+
+def statements_sent(client, monkeypatch, action):
+    """The statements a PostgreSQL ``client`` sends while ``action()`` runs,
+    one entry per round trip."""
+    sent = []
+    original = client.run
+
+    def counting(fairy, sql, params, **kwargs):
+        sent.append(str(sql))
+        return original(fairy, sql, params, **kwargs)
+
+    monkeypatch.setattr(client, "run", counting)
+    try:
+        action()
+    finally:
+        monkeypatch.setattr(client, "run", original)
+    return sent

@@ -33,7 +33,7 @@ def _undecodable_url(request):
     except UnicodeDecodeError:
         return json_error(400, ERRORS.INVALID_PARAMETERS, "The URL path is not valid UTF-8.")
     try:
-        request.GET  # noqa: B018
+        request.environ.get("QUERY_STRING") and request.GET  # noqa: B018
     except UnicodeDecodeError:
         return json_error(400, ERRORS.INVALID_PARAMETERS, "The querystring is not valid UTF-8.")
     return None

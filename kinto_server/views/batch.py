@@ -10,7 +10,7 @@ from cornice import Service
 
 from kinto_server import logs
 from kinto_server.database import ConcurrentWriteConflict
-from kinto_server.environ_keys import LINEAGE_MEMO, PARENT_PENDING_EVENTS, PENDING_EVENTS, SUBREQUEST
+from kinto_server.environ_keys import IDENTITY_KEY, LINEAGE_MEMO, PARENT_PENDING_EVENTS, PENDING_EVENTS, SUBREQUEST
 from kinto_server.errors import cornice_errors_to_response, invalid_parameters
 from kinto_server.request import KintoRequest
 from kinto_server.resources.target import LineageMemo
@@ -155,7 +155,7 @@ def build_subrequest(request, sub):
     subrequest.environ[PARENT_PENDING_EVENTS] = request.environ.setdefault(PENDING_EVENTS, [])
     if headers.get("Authorization") == request.headers.get("Authorization"):
         # Same credentials: reuse the identity and principals already computed.
-        for name in ("_kinto_identity", "principals"):
+        for name in (IDENTITY_KEY, "principals"):
             if name in request.__dict__:
                 subrequest.__dict__[name] = request.__dict__[name]
     return subrequest

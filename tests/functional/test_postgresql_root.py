@@ -9,7 +9,7 @@ from webtest import TestApp
 
 from kinto_server import main
 from kinto_server.database.notifications import dsn
-from tests.backends import DATABASE_URL, database_client, settings_for
+from tests.backends import DATABASE_URL, database_client, settings_for, statements_sent
 from tests.support import ALICE, BASE_SETTINGS, user_id
 
 
@@ -31,18 +31,7 @@ def shown(app):
 
 
 def statements_of(app, monkeypatch, action):
-    client = app.app.registry.permission.client
-    sent = []
-    original = client.run
-
-    def counting(fairy, sql, params, **kwargs):
-        sent.append(str(sql))
-        return original(fairy, sql, params, **kwargs)
-
-    monkeypatch.setattr(client, "run", counting)
-    action()
-    monkeypatch.undo()
-    return sent
+    return statements_sent(app.app.registry.permission.client, monkeypatch, action)
 
 
 def test_root_reads_the_memberships_once_then_from_the_cache(app, monkeypatch):

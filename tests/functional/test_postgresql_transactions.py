@@ -8,7 +8,7 @@ from kinto_server import events, main
 from kinto_server.database import ConcurrentWriteConflict
 from kinto_server.database.postgresql import Prepared
 from kinto_server.storage import ObjectExistsError
-from tests.backends import database_client, settings_for
+from tests.backends import database_client, settings_for, statements_sent
 from tests.support import ALICE, BASE_SETTINGS, create_bucket, create_collection, records_url
 
 
@@ -93,18 +93,14 @@ def test_batch_of_creations_in_one_collection_costs_four_round_trips(app, monkey
     """The caller's principals, the ancestors (once: the batch remembers
     them), the first creation (which takes the collection's turn), then the
     24 others queued and sent with the COMMIT as one statement."""
-    client = app.app.registry.storage.client
-    sent = []
-    original = client.run
-
-    def counting(fairy, sql, params, **kwargs):
-        sent.append(str(sql))
-        return original(fairy, sql, params, **kwargs)
-
-    monkeypatch.setattr(client, "run", counting)
     requests = [{"method": "POST", "path": records_url()[3:], "body": {"data": {"n": n}}} for n in range(25)]
-    responses = app.post_json("/v1/batch", {"requests": requests}, headers=ALICE).json["responses"]
-    monkeypatch.undo()
+    answers = []
+
+    def post():
+        answers.append(app.post_json("/v1/batch", {"requests": requests}, headers=ALICE))
+
+    sent = statements_sent(app.app.registry.storage.client, monkeypatch, post)
+    responses = answers[0].json["responses"]
     assert [r["status"] for r in responses] == [201] * 25
     assert len(sent) == 4, sent
     listed = app.get(records_url() + "?_sort=n", headers=ALICE)
