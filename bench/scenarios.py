@@ -57,6 +57,15 @@ def seed(server_url):
     return seed_seconds, {"stamps": stamps, "since_200": ordered[-201]}
 
 
+def stored_records(server_url):
+    """How many records the bench collections hold now (``Total-Records``)."""
+    total = 0
+    for collection in ("c", "writes", "bulk", "small"):
+        url = f"{server_url}/v1/buckets/bench/collections/{collection}/records"
+        total += int(requests.head(url, headers={"Authorization": ALICE}).headers["Total-Records"])
+    return total
+
+
 def record_stamps(server_url):
     """``{id: last_modified}`` of the bench records, as they are now."""
     http = requests.Session()

@@ -16,26 +16,42 @@ def server_url(request):
     return f"{scheme}://{host}{request.script_name}/v1/"
 
 
-@root.get()
-def get_hello(request):
-    settings = request.registry.settings
-    body = {
-        "project_name": settings["project_name"],
-        "project_version": __version__,
-        "http_api_version": settings["http_api_version"],
-        "project_docs": settings["project_docs"],
-        "url": server_url(request),
-        "settings": {
+def _fixed_parts(registry):
+    """What the description holds that no request changes, made once."""
+    fixed = getattr(registry, "root_fixed_parts", None)
+    if fixed is None:
+        settings = registry.settings
+        head = {
+            "project_name": settings["project_name"],
+            "project_version": __version__,
+            "http_api_version": settings["http_api_version"],
+            "project_docs": settings["project_docs"],
+        }
+        shown_settings = {
             "batch_max_requests": settings["batch_max_requests"],
             "readonly": settings["readonly"],
             "explicit_permissions": True,
-        },
-        # A plugin's capability may depend on the request (a URL of this host).
+        }
+        fixed = registry.root_fixed_parts = (head, shown_settings)
+    return fixed
+
+
+@root.get()
+def get_hello(request):
+    registry = request.registry
+    settings = registry.settings
+    head, shown_settings = _fixed_parts(registry)
+    body = {
+        **head,
+        "url": server_url(request),
+        "settings": shown_settings,
+        # A plugin's capability may depend on the request (a URL of this
+        # host), or change once the server runs (the stream's port).
         "capabilities": {
             name: capability(request) if callable(capability) else capability
-            for name, capability in request.registry.capabilities.items()
+            for name, capability in registry.capabilities.items()
         },
-        "config": request.registry.config_file,
+        "config": registry.config_file,
     }
     if settings["eos"]:
         body["eos"] = settings["eos"]
